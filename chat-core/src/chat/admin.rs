@@ -1,0 +1,117 @@
+//! The audit log (admins), and the host platform's operations: directory provisioning and
+//! entitlements. The latter take no [`Actor`]: the host is trusted (the server guards them
+//! with the service token), and they must work for users who cannot act themselves.
+
+use super::{Actor, Chat};
+use crate::cursor;
+use crate::error::{ChatError, Result};
+use crate::ids::{AccountId, Timestamp, UserId};
+use crate::model::{AccountRole, AuditEntry, DirectoryEntry, Entitlements, Page};
+use crate::policy::{decide, Action, Subject};
+use crate::store::{AuditFilter, AuditPosition, AuditScope, Op, Write};
+use crate::validate;
+
+impl Chat {
+    /// Audit entries of the actor's account, newest first (admins only).
+    pub async fn list_audit(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<AuditEntry>> {
+        let limit = validate::limit(limit)?;
+        decide(Action::ViewAudit, &Subject::account(actor.role)).into_result()?;
+        let scope_key = actor.account.to_string();
+        let bad = || ChatError::invalid("cursor", "malformed or foreign cursor");
+        let after = match cursor {
+            None => None,
+            Some(c) => {
+                let pos = cursor::decode(c, "audit", &scope_key)?;
+                let (at, id) = pos.split_once(':').ok_or_else(bad)?;
+                Some(AuditPosition {
+                    created_at: Timestamp(cursor::int(at)?),
+                    id: id.parse().map_err(|_| bad())?,
+                })
+            }
+        };
+        let scope = AuditScope::new(actor.account);
+        let mut items = self
+            .store
+            .list_audit(&scope, filter, after, limit + 1)
+            .await?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|e| {
+                cursor::encode("audit", &scope_key, &format!("{}:{}", e.created_at.0, e.id))
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Creates or replaces a directory entry. Deactivating a user makes [`Chat::enter`] refuse
+    /// them and keeps them from being added to rooms; their memberships stay.
+    pub async fn provision_user(
+        &self,
+        account: AccountId,
+        user: UserId,
+        name: Option<&str>,
+        role: AccountRole,
+        active: bool,
+    ) -> Result<DirectoryEntry> {
+        if account.0 <= 0 {
+            return Err(ChatError::invalid("account_id", "must be a positive id"));
+        }
+        if user.0 <= 0 {
+            return Err(ChatError::invalid("user_id", "must be a positive id"));
+        }
+        let name = name
+            .map(validate::room_name)
+            .transpose()
+            .map_err(|_| ChatError::invalid("name", "1 to 80 characters, no control characters"))?;
+        let entry = DirectoryEntry {
+            account_id: account,
+            user_id: user,
+            name,
+            role,
+            active,
+            last_seen_at: Timestamp::now(),
+        };
+        self.store
+            .apply(Write::new(account, Op::ProvisionUser(entry.clone())))
+            .await?;
+        Ok(entry)
+    }
+
+    /// A user's directory entry, if known in the account.
+    pub async fn directory_entry(
+        &self,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<Option<DirectoryEntry>> {
+        Ok(self.store.directory(account, &[user]).await?.pop())
+    }
+
+    /// Replaces the account's entitlements. Lowering a maximum below current usage blocks new
+    /// rooms/members but removes nothing.
+    pub async fn set_entitlements(
+        &self,
+        account: AccountId,
+        entitlements: Entitlements,
+    ) -> Result<Entitlements> {
+        if account.0 <= 0 {
+            return Err(ChatError::invalid("account_id", "must be a positive id"));
+        }
+        self.store
+            .apply(Write::new(account, Op::SetEntitlements(entitlements)))
+            .await?;
+        Ok(entitlements)
+    }
+
+    /// The account's entitlements (defaults: enabled, no limits).
+    pub async fn entitlements(&self, account: AccountId) -> Result<Entitlements> {
+        self.store.entitlements(account).await
+    }
+}

@@ -1,0 +1,233 @@
+//! Messages: send (idempotent), list, edit, soft delete.
+
+use serde_json::json;
+
+use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
+use crate::cursor;
+use crate::error::{ChatError, FieldError, Result};
+use crate::ids::{MessageId, RoomId, Timestamp, UserId};
+use crate::model::{AuditAction, Message, MessageType, Page};
+use crate::policy::Action;
+use crate::store::{Applied, MemberScope, Op, Precondition, RoomScope, Write};
+use crate::validate;
+
+/// Input of [`Chat::send_message`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Text, 1–4000 characters after trimming.
+    pub content: String,
+    /// `text` or `mention` (default: `mention` when `mentions` is not empty, else `text`).
+    pub message_type: Option<MessageType>,
+    /// Members of the room to notify.
+    pub mentions: Vec<UserId>,
+    /// Idempotency key: the same key from the same sender in the same room returns the
+    /// original message instead of storing a new one.
+    pub client_id: Option<String>,
+}
+
+impl Chat {
+    /// Sends a message as a member. Returns the stored message and whether it was stored now
+    /// (`false`: an earlier send with the same `client_id`).
+    pub async fn send_message(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        input: NewMessage,
+    ) -> Result<(Message, bool)> {
+        let content = validate::content(&input.content)?;
+        let mentions = validate::user_ids("mentions", &input.mentions)?;
+        let client_id = input
+            .client_id
+            .as_deref()
+            .map(validate::client_id)
+            .transpose()?;
+        let message_type = match input.message_type {
+            Some(MessageType::System) => {
+                return Err(ChatError::invalid(
+                    "message_type",
+                    "clients may not send system messages",
+                ))
+            }
+            Some(t) => t,
+            None if mentions.is_empty() => MessageType::Text,
+            None => MessageType::Mention,
+        };
+        retrying(|| async {
+            let access = self.access(actor, room).await?;
+            decide_room(actor, &access, |s| s, Action::SendMessage)?;
+            let scope = MemberScope::new(actor.account, room, actor.user);
+            if let Some(key) = &client_id {
+                if let Some(original) = self.store.message_by_client_id(&scope, key).await? {
+                    return Ok((original, false));
+                }
+            }
+            let mut write_expect = vec![
+                Precondition::RoomLive(room),
+                same_membership(actor, &access),
+            ];
+            if !mentions.is_empty() {
+                let detail = self
+                    .store
+                    .room_detail(&RoomScope::new(actor.account, room))
+                    .await?
+                    .ok_or(ChatError::NotFound)?;
+                let mut errors = Vec::new();
+                for (i, user) in mentions.iter().enumerate() {
+                    match detail.members.iter().find(|m| m.user_id == *user) {
+                        Some(m) => write_expect.push(Precondition::Membership {
+                            room,
+                            user: *user,
+                            role: Some(m.role),
+                        }),
+                        None => errors.push(FieldError::new(
+                            format!("mentions[{i}]"),
+                            "not a member of the room",
+                        )),
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(ChatError::Validation(errors));
+                }
+            }
+            if let Some(key) = &client_id {
+                write_expect.push(Precondition::NoClientId {
+                    room,
+                    sender: actor.user,
+                    client_id: key.clone(),
+                });
+            }
+            let message = Message {
+                id: MessageId::new(),
+                room_id: room,
+                account_id: actor.account,
+                sender_id: actor.user,
+                content: Some(content.clone()),
+                message_type,
+                mentions: mentions.clone(),
+                client_id: client_id.clone(),
+                seq: 0,
+                created_at: Timestamp::now(),
+                edited_at: None,
+                deleted_at: None,
+            };
+            let mut write = Write::new(actor.account, Op::SendMessage(message));
+            for p in write_expect {
+                write = write.expect(p);
+            }
+            match self.store.apply(write).await? {
+                Applied::Message(m) => Ok((m, true)),
+                other => Err(ChatError::internal(format!("send returned {other:?}"))),
+            }
+        })
+        .await
+    }
+
+    /// Messages of a room, newest first, for members. Deleted messages keep their place with
+    /// no content. The cursor is a `seq`, so messages arriving while a client pages never
+    /// cause a duplicate or a skip.
+    pub async fn list_messages(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<Message>> {
+        let limit = validate::limit(limit)?;
+        let scope_key = format!("{}:{}", actor.account, room);
+        let before = cursor
+            .map(|c| cursor::decode(c, "messages", &scope_key).and_then(|p| cursor::int(&p)))
+            .transpose()?;
+        let access = self.access(actor, room).await?;
+        decide_room(actor, &access, |s| s, Action::ReadMessages)?;
+        let scope = MemberScope::new(actor.account, room, actor.user);
+        let mut items = self.store.list_messages(&scope, before, limit + 1).await?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items
+                .last()
+                .map(|m| cursor::encode("messages", &scope_key, &m.seq.to_string()))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Replaces a message's content (the sender only, while still a member).
+    pub async fn edit_message(
+        &self,
+        actor: &Actor,
+        message: MessageId,
+        content: &str,
+    ) -> Result<Message> {
+        let content = validate::content(content)?;
+        retrying(|| async {
+            let found = self
+                .store
+                .message_access(actor.account, message, actor.user)
+                .await?
+                .ok_or(ChatError::NotFound)?;
+            let own = found.message.sender_id == actor.user;
+            decide_room(actor, &found.room, |s| s.own(own), Action::EditMessage)?;
+            if found.message.deleted_at.is_some() {
+                return Err(ChatError::NotFound);
+            }
+            let now = Timestamp::now();
+            let write = Write::new(
+                actor.account,
+                Op::EditMessage {
+                    message,
+                    content: content.clone(),
+                    at: now,
+                },
+            )
+            .expect(Precondition::MessageLive(message))
+            .expect(same_membership(actor, &found.room))
+            .audit(audit(
+                actor,
+                AuditAction::MessageEdited,
+                message.to_string(),
+                Some(&found.room),
+                json!({}),
+                now,
+            ));
+            self.store.apply(write).await?;
+            let mut edited = found.message;
+            edited.content = Some(content.clone());
+            edited.edited_at = Some(now);
+            Ok(edited)
+        })
+        .await
+    }
+
+    /// Soft-deletes a message (the sender, room owners and moderators, admins, supervisors).
+    /// Deleting a deleted message is a no-op.
+    pub async fn delete_message(&self, actor: &Actor, message: MessageId) -> Result<()> {
+        retrying(|| async {
+            let found = self
+                .store
+                .message_access(actor.account, message, actor.user)
+                .await?
+                .ok_or(ChatError::NotFound)?;
+            let own = found.message.sender_id == actor.user;
+            decide_room(actor, &found.room, |s| s.own(own), Action::DeleteMessage)?;
+            if found.message.deleted_at.is_some() {
+                return Ok(());
+            }
+            let now = Timestamp::now();
+            let meta = json!({ "sender_id": found.message.sender_id.0 });
+            let write = Write::new(actor.account, Op::DeleteMessage { message, at: now })
+                .expect(Precondition::MessageLive(message))
+                .expect(same_membership(actor, &found.room))
+                .audit(audit(
+                    actor,
+                    AuditAction::MessageDeleted,
+                    message.to_string(),
+                    Some(&found.room),
+                    meta,
+                    now,
+                ));
+            self.store.apply(write).await.map(|_| ())
+        })
+        .await
+    }
+}

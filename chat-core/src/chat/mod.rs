@@ -1,0 +1,234 @@
+//! The facade embedders and the server call: validation → policy → store.
+//!
+//! Every operation takes an [`Actor`], which only [`Chat::enter`] can make after checking the
+//! account's entitlements and the user's directory entry. Each operation validates its input,
+//! loads the facts the decision needs (always scoped to the actor's account), asks
+//! [`crate::policy::decide`], and then either reads through a scope or applies one
+//! [`crate::store::Write`] carrying the facts as preconditions plus its audit entries. When a
+//! precondition no longer holds (someone changed the room meanwhile) the whole operation is
+//! decided again, a bounded number of times.
+
+mod admin;
+mod members;
+mod messages;
+mod read;
+mod rooms;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::json;
+
+pub use messages::NewMessage;
+pub use rooms::NewRoom;
+
+use crate::error::{ChatError, Result};
+use crate::ids::{AccountId, AuditId, Timestamp, UserId};
+use crate::model::{AccountRole, AuditAction, AuditEntry};
+use crate::policy::{decide, Action, Subject};
+use crate::store::{ChatStore, Op, Precondition, RoomAccess, Write};
+
+/// How often an operation is decided again when its preconditions changed under it.
+const ATTEMPTS: usize = 4;
+/// A caller's directory entry is rewritten at most this often when nothing else changed.
+const SEEN_REFRESH_MS: i64 = 60_000;
+
+/// Who the host platform says the caller is (the verified token's claims).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Tenant.
+    pub account: AccountId,
+    /// User.
+    pub user: UserId,
+    /// Account role.
+    pub role: AccountRole,
+    /// Display name, if given.
+    pub name: Option<String>,
+}
+
+/// An authenticated caller admitted by [`Chat::enter`]: chat enabled for the account, user
+/// not deactivated. Only `chat-core` can make one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    account: AccountId,
+    user: UserId,
+    role: AccountRole,
+}
+
+impl Actor {
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    /// User.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+    /// Account role.
+    pub fn role(&self) -> AccountRole {
+        self.role
+    }
+
+    /// Builds an actor without the admission checks — for the conformance suite only.
+    #[cfg(feature = "testing")]
+    pub(crate) fn unchecked(account: AccountId, user: UserId, role: AccountRole) -> Self {
+        Self {
+            account,
+            user,
+            role,
+        }
+    }
+}
+
+/// The chat library's entry point. Cheap to clone.
+#[derive(Clone)]
+pub struct Chat {
+    store: Arc<dyn ChatStore>,
+}
+
+impl std::fmt::Debug for Chat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chat").finish_non_exhaustive()
+    }
+}
+
+impl Chat {
+    /// Wraps a store.
+    pub fn new(store: Arc<dyn ChatStore>) -> Self {
+        Self { store }
+    }
+
+    /// Admits a caller: refuses a disabled account (`EntitlementDenied`) or a deactivated user
+    /// (`UserDeactivated`), and records the caller in the account's directory (rewriting the
+    /// entry only when the name or role changed, or once a minute for `last_seen_at`).
+    pub async fn enter(&self, id: Identity) -> Result<Actor> {
+        if id.account.0 <= 0 || id.user.0 <= 0 {
+            return Err(ChatError::Unauthorized);
+        }
+        let entitlements = self.store.entitlements(id.account).await?;
+        if !entitlements.chat_enabled {
+            return Err(ChatError::EntitlementDenied("chat_enabled"));
+        }
+        let name = id
+            .name
+            .as_deref()
+            .map(display_name)
+            .filter(|n| !n.is_empty());
+        let now = Timestamp::now();
+        let known = self.store.directory(id.account, &[id.user]).await?.pop();
+        let fresh = match &known {
+            Some(e) if !e.active => return Err(ChatError::UserDeactivated),
+            Some(e) => {
+                e.role == id.role
+                    && (name.is_none() || name == e.name)
+                    && now.0 - e.last_seen_at.0 < SEEN_REFRESH_MS
+            }
+            None => false,
+        };
+        if !fresh {
+            let op = Op::SeenUser {
+                user: id.user,
+                name,
+                role: id.role,
+                at: now,
+            };
+            self.store.apply(Write::new(id.account, op)).await?;
+        }
+        Ok(Actor {
+            account: id.account,
+            user: id.user,
+            role: id.role,
+        })
+    }
+
+    /// Answers when the store answers.
+    pub async fn health(&self) -> Result<()> {
+        self.store.entitlements(AccountId(0)).await.map(|_| ())
+    }
+
+    /// Loads a live room as the actor sees it, `NotFound` if it is not live in their account.
+    async fn access(&self, actor: &Actor, room: crate::ids::RoomId) -> Result<RoomAccess> {
+        self.store
+            .room_access(actor.account, room, actor.user)
+            .await?
+            .ok_or(ChatError::NotFound)
+    }
+}
+
+/// The token's display name, trimmed, without control characters, at most 80 characters.
+fn display_name(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(crate::validate::MAX_NAME_CHARS)
+        .collect()
+}
+
+/// Runs `attempt` again while it fails with `Conflict` (a precondition changed), up to
+/// [`ATTEMPTS`] times; each attempt re-reads its facts and decides again.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        match attempt().await {
+            Err(ChatError::Conflict(why)) => last = Some(why),
+            other => return other,
+        }
+    }
+    Err(ChatError::Conflict(last.unwrap_or_default()))
+}
+
+/// Decides a room-level action for the actor from the loaded facts.
+fn decide_room(
+    actor: &Actor,
+    access: &RoomAccess,
+    subject: impl FnOnce(Subject) -> Subject,
+    action: Action,
+) -> Result<()> {
+    let s = subject(Subject::room(
+        actor.role,
+        access.room.kind,
+        access.membership,
+    ));
+    decide(action, &s).into_result()
+}
+
+/// The precondition that the actor's membership is still what the decision saw.
+fn same_membership(actor: &Actor, access: &RoomAccess) -> Precondition {
+    Precondition::Membership {
+        room: access.room.id,
+        user: actor.user,
+        role: access.membership,
+    }
+}
+
+/// An audit entry by the actor, noting whether they acted as a room member or through their
+/// account role (managers may act on rooms they are not members of).
+fn audit(
+    actor: &Actor,
+    action: AuditAction,
+    target: String,
+    access: Option<&RoomAccess>,
+    mut metadata: serde_json::Value,
+    at: Timestamp,
+) -> AuditEntry {
+    if let Some(obj) = metadata.as_object_mut() {
+        obj.insert("account_role".into(), json!(actor.role.as_str()));
+        if let Some(a) = access {
+            obj.insert("room_id".into(), json!(a.room.id.to_string()));
+            obj.insert("room_role".into(), json!(a.membership.map(|r| r.as_str())));
+        }
+    }
+    AuditEntry {
+        id: AuditId::new(),
+        account_id: actor.account,
+        actor_id: actor.user,
+        action,
+        target_id: target,
+        metadata,
+        created_at: at,
+    }
+}

@@ -1,0 +1,62 @@
+//! Read pointers and unread counts.
+
+use super::{decide_room, retrying, same_membership, Actor, Chat};
+use crate::error::{ChatError, Result};
+use crate::ids::{MessageId, RoomId, Timestamp};
+use crate::model::{ReadState, Unread};
+use crate::policy::Action;
+use crate::store::{Applied, Op, Precondition, Write};
+
+impl Chat {
+    /// Marks the room read up to `message` (a message of that room) or the newest message.
+    /// The pointer never moves backwards.
+    pub async fn mark_read(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        message: Option<MessageId>,
+    ) -> Result<ReadState> {
+        retrying(|| async {
+            let access = self.access(actor, room).await?;
+            decide_room(actor, &access, |s| s, Action::MarkRead)?;
+            let up_to = match message {
+                None => None,
+                Some(id) => {
+                    let found = self
+                        .store
+                        .message_access(actor.account, id, actor.user)
+                        .await?
+                        .filter(|m| m.message.room_id == room)
+                        .ok_or_else(|| {
+                            ChatError::invalid("message_id", "no such message in this room")
+                        })?;
+                    Some(found.message.seq)
+                }
+            };
+            let write = Write::new(
+                actor.account,
+                Op::MarkRead {
+                    room,
+                    user: actor.user,
+                    up_to,
+                    at: Timestamp::now(),
+                },
+            )
+            .expect(Precondition::RoomLive(room))
+            .expect(same_membership(actor, &access));
+            match self.store.apply(write).await? {
+                Applied::Read(state) => Ok(state),
+                other => Err(ChatError::internal(format!("mark read returned {other:?}"))),
+            }
+        })
+        .await
+    }
+
+    /// Unread and mention counts for every live room the caller is a member of, in one store
+    /// call whose cost depends only on the number of rooms.
+    pub async fn unread(&self, actor: &Actor) -> Result<Unread> {
+        let rooms = self.store.unread(actor.account, actor.user).await?;
+        let total = rooms.iter().map(|r| r.unread_count).sum();
+        Ok(Unread { total, rooms })
+    }
+}

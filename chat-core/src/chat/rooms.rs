@@ -1,0 +1,316 @@
+//! Rooms and DMs: create, read, list, rename, archive.
+
+use serde_json::json;
+
+use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
+use crate::cursor;
+use crate::error::{ChatError, FieldError, Result};
+use crate::ids::{RoomId, Timestamp, UserId};
+use crate::model::{AuditAction, Page, Room, RoomDetail, RoomRole, RoomSummary, RoomType};
+use crate::policy::{decide, Action, Subject};
+use crate::store::{Op, Precondition, RoomPosition, RoomScope, Write};
+use crate::validate;
+
+/// Input of [`Chat::create_room`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRoom {
+    /// `room` or `dm`.
+    pub kind: RoomType,
+    /// Required for rooms, absent for DMs.
+    pub name: Option<String>,
+    /// Rooms: initial members besides the creator. DMs: the other user (the caller may be
+    /// listed too).
+    pub member_ids: Vec<UserId>,
+}
+
+impl Chat {
+    /// Creates a team room (the caller becomes owner, `member_ids` join as members) or finds or
+    /// creates the DM between the caller and the one other user. Returns the room and whether
+    /// it was created now (`false`: an existing DM).
+    pub async fn create_room(&self, actor: &Actor, input: NewRoom) -> Result<(Room, bool)> {
+        let ids = validate::user_ids("member_ids", &input.member_ids)?;
+        match input.kind {
+            RoomType::Room => {
+                let name = match input.name.as_deref() {
+                    Some(n) => validate::room_name(n)?,
+                    None => return Err(ChatError::invalid("name", "required for rooms")),
+                };
+                decide(Action::CreateRoom, &Subject::account(actor.role)).into_result()?;
+                let others: Vec<UserId> = ids.into_iter().filter(|u| *u != actor.user).collect();
+                retrying(|| self.create_team_room(actor, &name, &others)).await
+            }
+            RoomType::Dm => {
+                if input.name.is_some() {
+                    return Err(ChatError::invalid("name", "DMs have no name"));
+                }
+                decide(Action::CreateDm, &Subject::account(actor.role)).into_result()?;
+                let others: Vec<UserId> = ids.into_iter().filter(|u| *u != actor.user).collect();
+                let [other] = others[..] else {
+                    return Err(ChatError::invalid(
+                        "member_ids",
+                        "a DM needs exactly one other user",
+                    ));
+                };
+                retrying(|| self.find_or_create_dm(actor, other)).await
+            }
+        }
+    }
+
+    async fn create_team_room(
+        &self,
+        actor: &Actor,
+        name: &str,
+        others: &[UserId],
+    ) -> Result<(Room, bool)> {
+        self.require_active("member_ids", actor, others).await?;
+        let limits = self.store.entitlements(actor.account).await?;
+        if let Some(max) = limits.max_members_per_room {
+            if others.len() + 1 > max as usize {
+                return Err(ChatError::EntitlementDenied("max_members_per_room"));
+            }
+        }
+        let now = Timestamp::now();
+        let room = Room {
+            id: RoomId::new(),
+            account_id: actor.account,
+            kind: RoomType::Room,
+            name: Some(name.to_owned()),
+            created_by: actor.user,
+            created_at: now,
+            updated_at: now,
+            last_message_at: None,
+            last_seq: 0,
+        };
+        let mut members = vec![(actor.user, RoomRole::Owner)];
+        members.extend(others.iter().map(|u| (*u, RoomRole::Member)));
+        let mut write = Write::new(
+            actor.account,
+            Op::CreateRoom {
+                room: room.clone(),
+                dm_pair: None,
+                members: members.clone(),
+            },
+        )
+        .expect(Precondition::UsersActive(others.to_vec()));
+        if let Some(max) = limits.max_rooms {
+            if self.store.live_team_rooms(actor.account).await? >= u64::from(max) {
+                return Err(ChatError::EntitlementDenied("max_rooms"));
+            }
+            write = write.expect(Precondition::LiveTeamRoomsBelow(max));
+        }
+        write = write.audit(room_created(actor, &room, &members, now));
+        for (user, role) in &members[1..] {
+            write = write.audit(member_added(actor, &room, *user, *role, now));
+        }
+        self.store.apply(write).await?;
+        Ok((room, true))
+    }
+
+    async fn find_or_create_dm(&self, actor: &Actor, other: UserId) -> Result<(Room, bool)> {
+        let pair = (actor.user.min(other), actor.user.max(other));
+        if let Some(id) = self.store.find_dm(actor.account, pair).await? {
+            let access = self.access(actor, id).await?;
+            return Ok((access.room, false));
+        }
+        self.require_active("member_ids", actor, &[other]).await?;
+        let now = Timestamp::now();
+        let room = Room {
+            id: RoomId::new(),
+            account_id: actor.account,
+            kind: RoomType::Dm,
+            name: None,
+            created_by: actor.user,
+            created_at: now,
+            updated_at: now,
+            last_message_at: None,
+            last_seq: 0,
+        };
+        let members = vec![(actor.user, RoomRole::Member), (other, RoomRole::Member)];
+        let write = Write::new(
+            actor.account,
+            Op::CreateRoom {
+                room: room.clone(),
+                dm_pair: Some(pair),
+                members: members.clone(),
+            },
+        )
+        .expect(Precondition::NoLiveDm(pair.0, pair.1))
+        .expect(Precondition::UsersActive(vec![other]))
+        .audit(room_created(actor, &room, &members, now));
+        self.store.apply(write).await?;
+        Ok((room, true))
+    }
+
+    /// `Validation` naming each listed user that is unknown or inactive in the account.
+    pub(super) async fn require_active(
+        &self,
+        field: &str,
+        actor: &Actor,
+        users: &[UserId],
+    ) -> Result<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let known = self.store.directory(actor.account, users).await?;
+        let errors: Vec<FieldError> = users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !known.iter().any(|e| e.user_id == **u && e.active))
+            .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "unknown or inactive user"))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ChatError::Validation(errors))
+        }
+    }
+
+    /// A room with its members: for members, and for the account's admins and supervisors.
+    pub async fn get_room(&self, actor: &Actor, room: RoomId) -> Result<RoomDetail> {
+        let access = self.access(actor, room).await?;
+        decide_room(actor, &access, |s| s, Action::ViewRoom)?;
+        self.store
+            .room_detail(&RoomScope::new(actor.account, room))
+            .await?
+            .ok_or(ChatError::NotFound)
+    }
+
+    /// The caller's live rooms, most recent activity first, with unread counts.
+    ///
+    /// The cursor is a position in activity order, so a room that gets a new message while
+    /// the caller pages moves to the front: it may be seen again on a fresh first page but is
+    /// never duplicated within the pages already walked.
+    pub async fn list_rooms(
+        &self,
+        actor: &Actor,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<RoomSummary>> {
+        let limit = validate::limit(limit)?;
+        let scope = format!("{}:{}", actor.account, actor.user);
+        let after = match cursor {
+            None => None,
+            Some(c) => {
+                let pos = cursor::decode(c, "rooms", &scope)?;
+                let (at, id) = pos
+                    .split_once(':')
+                    .ok_or_else(|| ChatError::invalid("cursor", "malformed or foreign cursor"))?;
+                Some(RoomPosition {
+                    activity_at: Timestamp(cursor::int(at)?),
+                    room: id
+                        .parse()
+                        .map_err(|_| ChatError::invalid("cursor", "malformed or foreign cursor"))?,
+                })
+            }
+        };
+        let mut items = self
+            .store
+            .list_rooms(actor.account, actor.user, after, limit + 1)
+            .await?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|r| {
+                let at = r.room.last_message_at.unwrap_or(r.room.created_at);
+                cursor::encode("rooms", &scope, &format!("{}:{}", at.0, r.room.id))
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Renames a team room (owners, moderators, admins, supervisors).
+    pub async fn rename_room(&self, actor: &Actor, room: RoomId, name: &str) -> Result<Room> {
+        let name = validate::room_name(name)?;
+        retrying(|| async {
+            let access = self.access(actor, room).await?;
+            decide_room(actor, &access, |s| s, Action::RenameRoom)?;
+            let now = Timestamp::now();
+            let meta = json!({ "old_name": access.room.name, "name": name });
+            let write = Write::new(
+                actor.account,
+                Op::RenameRoom {
+                    room,
+                    name: name.clone(),
+                    at: now,
+                },
+            )
+            .expect(Precondition::RoomLive(room))
+            .expect(same_membership(actor, &access))
+            .audit(audit(
+                actor,
+                AuditAction::RoomUpdated,
+                room.to_string(),
+                Some(&access),
+                meta,
+                now,
+            ));
+            self.store.apply(write).await?;
+            let mut updated = access.room;
+            updated.name = Some(name.clone());
+            updated.updated_at = now;
+            Ok(updated)
+        })
+        .await
+    }
+
+    /// Archives a room or DM (admins, supervisors): it disappears from every read and takes no
+    /// more writes. A DM pair may start a new DM afterwards.
+    pub async fn archive_room(&self, actor: &Actor, room: RoomId) -> Result<()> {
+        retrying(|| async {
+            let access = self.access(actor, room).await?;
+            decide_room(actor, &access, |s| s, Action::ArchiveRoom)?;
+            let now = Timestamp::now();
+            let meta = json!({ "type": access.room.kind.as_str(), "name": access.room.name });
+            let write = Write::new(actor.account, Op::ArchiveRoom { room, at: now })
+                .expect(Precondition::RoomLive(room))
+                .expect(same_membership(actor, &access))
+                .audit(audit(
+                    actor,
+                    AuditAction::RoomDeleted,
+                    room.to_string(),
+                    Some(&access),
+                    meta,
+                    now,
+                ));
+            self.store.apply(write).await.map(|_| ())
+        })
+        .await
+    }
+}
+
+fn room_created(
+    actor: &Actor,
+    room: &Room,
+    members: &[(UserId, RoomRole)],
+    at: Timestamp,
+) -> crate::model::AuditEntry {
+    let ids: Vec<i64> = members.iter().map(|(u, _)| u.0).collect();
+    let meta = json!({ "type": room.kind.as_str(), "name": room.name, "member_ids": ids });
+    audit(
+        actor,
+        AuditAction::RoomCreated,
+        room.id.to_string(),
+        None,
+        meta,
+        at,
+    )
+}
+
+pub(super) fn member_added(
+    actor: &Actor,
+    room: &Room,
+    user: UserId,
+    role: RoomRole,
+    at: Timestamp,
+) -> crate::model::AuditEntry {
+    let meta = json!({ "room_id": room.id.to_string(), "role": role.as_str() });
+    audit(
+        actor,
+        AuditAction::MemberAdded,
+        user.to_string(),
+        None,
+        meta,
+        at,
+    )
+}

@@ -1,0 +1,162 @@
+//! The one error type of the library.
+//!
+//! Each variant is one error code of the HTTP contract, so the server maps them in a single
+//! `match` and embedders get the same distinctions. `Internal` carries the detail for logs;
+//! [`ChatError::public_message`] is what a client may see.
+
+use std::fmt;
+
+/// A field-level validation problem.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The offending field (`content`, `member_ids[3]`, `cursor`…).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every way an operation can fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChatError {
+    /// No valid credentials (401 `unauthorized`).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The path's account is not the caller's (403 `account_mismatch`).
+    #[error("account mismatch")]
+    AccountMismatch,
+    /// The caller may see the target but not do this to it (403 `forbidden`).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The caller's directory entry is deactivated (403 `user_deactivated`).
+    #[error("user deactivated")]
+    UserDeactivated,
+    /// The account's plan refuses this (403 `entitlement_denied`); names the limit.
+    #[error("entitlement denied: {0}")]
+    EntitlementDenied(&'static str),
+    /// No such thing in the caller's account, or the caller may not know it exists (404).
+    #[error("not found")]
+    NotFound,
+    /// The state changed under the operation and retrying did not settle it (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A request body over the size limit (413 `payload_too_large`).
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// Input that breaks a rule of the contract (422 `validation_failed`).
+    #[error("validation failed: {}", join(.0))]
+    Validation(Vec<FieldError>),
+    /// Too many requests; retry after this many whole seconds (429 `rate_limited`).
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds to wait, at least 1.
+        retry_after_secs: u64,
+    },
+    /// Anything else: a bug, the disk, the database (500 `internal`). The detail is for logs.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ChatError {
+    /// One validation error on one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// Wraps a backend failure; the text goes to logs only.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    /// The contract's snake_case error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::AccountMismatch => "account_mismatch",
+            Self::Forbidden(_) => "forbidden",
+            Self::UserDeactivated => "user_deactivated",
+            Self::EntitlementDenied(_) => "entitlement_denied",
+            Self::NotFound => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Validation(_) => "validation_failed",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status of [`ChatError::code`].
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Unauthorized => 401,
+            Self::AccountMismatch
+            | Self::Forbidden(_)
+            | Self::UserDeactivated
+            | Self::EntitlementDenied(_) => 403,
+            Self::NotFound => 404,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge => 413,
+            Self::Validation(_) => 422,
+            Self::RateLimited { .. } => 429,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// Text safe to show a client: internal details are replaced by a generic sentence.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Shorthand.
+pub type Result<T, E = ChatError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_detail_never_reaches_clients() {
+        let e = ChatError::internal("disk I/O error at /var/secret.db");
+        assert_eq!(e.http_status(), 500);
+        assert_eq!(e.public_message(), "internal error");
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let e = ChatError::Validation(vec![
+            FieldError::new("content", "empty"),
+            FieldError::new("name", "too long"),
+        ]);
+        assert_eq!(e.http_status(), 422);
+        assert_eq!(e.code(), "validation_failed");
+        assert!(e.to_string().contains("content: empty; name: too long"));
+    }
+}

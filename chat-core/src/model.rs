@@ -1,0 +1,304 @@
+//! Domain types: what the chat stores and returns.
+//!
+//! These are the shapes of the HTTP contract (`chat-api-v1.md`) too, so that the server can
+//! serialize them without a second set of types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
+
+macro_rules! str_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire and storage spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            /// Parses the wire and storage spelling.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// A user's role in the account, as the host platform's token says.
+    AccountRole {
+        /// Manages everything in the account, reads the audit log.
+        Admin => "admin",
+        /// Manages rooms and members.
+        Supervisor => "supervisor",
+        /// Chats; creates DMs only.
+        Agent => "agent",
+    }
+);
+
+impl AccountRole {
+    /// Admins and supervisors manage every room of their account without being members.
+    pub fn is_manager(self) -> bool {
+        matches!(self, AccountRole::Admin | AccountRole::Supervisor)
+    }
+}
+
+str_enum!(
+    /// A member's role inside one room.
+    RoomRole {
+        /// The creator; full control of the room.
+        Owner => "owner",
+        /// Renames, manages plain members, deletes others' messages.
+        Moderator => "moderator",
+        /// Reads and writes.
+        Member => "member",
+    }
+);
+
+str_enum!(
+    /// Team room or direct message.
+    RoomType {
+        /// A direct message between exactly two users; membership is fixed.
+        Dm => "dm",
+        /// A named team room.
+        Room => "room",
+    }
+);
+
+str_enum!(
+    /// What kind of message.
+    MessageType {
+        /// Plain text.
+        Text => "text",
+        /// Written by the system; clients may not send it.
+        System => "system",
+        /// A message that mentions users.
+        Mention => "mention",
+    }
+);
+
+str_enum!(
+    /// Audited actions.
+    AuditAction {
+        /// A room or DM was created.
+        RoomCreated => "room.created",
+        /// A room was renamed.
+        RoomUpdated => "room.updated",
+        /// A room was archived.
+        RoomDeleted => "room.deleted",
+        /// A user joined a room.
+        MemberAdded => "member.added",
+        /// A user left or was removed from a room.
+        MemberRemoved => "member.removed",
+        /// A message's content changed.
+        MessageEdited => "message.edited",
+        /// A message was soft-deleted.
+        MessageDeleted => "message.deleted",
+    }
+);
+
+/// A room or DM. Archived rooms are never returned by reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Room {
+    /// Id.
+    pub id: RoomId,
+    /// Owning tenant.
+    pub account_id: AccountId,
+    /// `dm` or `room`.
+    #[serde(rename = "type")]
+    pub kind: RoomType,
+    /// Display name; `None` for DMs.
+    pub name: Option<String>,
+    /// Creator.
+    pub created_by: UserId,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change of the room itself (rename) — not of its messages.
+    pub updated_at: Timestamp,
+    /// Time of the newest message, if any.
+    pub last_message_at: Option<Timestamp>,
+    /// `seq` of the newest message; 0 for an empty room.
+    pub last_seq: i64,
+}
+
+/// A user's membership in a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member.
+    pub user_id: UserId,
+    /// Role in this room.
+    pub role: RoomRole,
+    /// When the member last moved their read pointer (`None`: never).
+    pub last_read_at: Option<Timestamp>,
+    /// `seq` of the newest message the member has read.
+    pub last_read_seq: i64,
+    /// When the member joined.
+    pub joined_at: Timestamp,
+}
+
+/// A room together with its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomDetail {
+    /// The room.
+    #[serde(flatten)]
+    pub room: Room,
+    /// Its members, by user id.
+    pub members: Vec<Member>,
+}
+
+/// A row of the caller's room list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    /// The room.
+    #[serde(flatten)]
+    pub room: Room,
+    /// Messages after the caller's read pointer, not sent by the caller, not deleted.
+    pub unread_count: i64,
+    /// Of those, how many mention the caller.
+    pub mention_count: i64,
+}
+
+/// A message. Deleted messages keep their place with `content: None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Id.
+    pub id: MessageId,
+    /// Room.
+    pub room_id: RoomId,
+    /// Tenant.
+    pub account_id: AccountId,
+    /// Author.
+    pub sender_id: UserId,
+    /// Text; `None` once deleted.
+    pub content: Option<String>,
+    /// Kind.
+    pub message_type: MessageType,
+    /// Mentioned users (members of the room when sent).
+    pub mentions: Vec<UserId>,
+    /// Sender-chosen idempotency key.
+    pub client_id: Option<String>,
+    /// Per-room position: 1, 2, 3… in commit order.
+    pub seq: i64,
+    /// Send time.
+    pub created_at: Timestamp,
+    /// Last edit time.
+    pub edited_at: Option<Timestamp>,
+    /// Soft-delete time.
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: AuditId,
+    /// Tenant.
+    pub account_id: AccountId,
+    /// Who acted.
+    pub actor_id: UserId,
+    /// What was done.
+    pub action: AuditAction,
+    /// The room, message or user acted upon, as a string id.
+    pub target_id: String,
+    /// Action-specific details (room id, previous name, role, acting role…).
+    pub metadata: serde_json::Value,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A user known to an account: recorded on every authenticated request and by provisioning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    /// Tenant.
+    pub account_id: AccountId,
+    /// User.
+    pub user_id: UserId,
+    /// Display name, if the platform gave one.
+    pub name: Option<String>,
+    /// Last known account role.
+    pub role: AccountRole,
+    /// Inactive users cannot act nor be added to rooms.
+    pub active: bool,
+    /// Last authenticated request.
+    pub last_seen_at: Timestamp,
+}
+
+/// What an account has bought. Defaults: enabled, no limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entitlements {
+    /// When false, every user operation of the account is refused.
+    pub chat_enabled: bool,
+    /// Maximum number of live team rooms (DMs are not counted: see README).
+    pub max_rooms: Option<u32>,
+    /// Maximum members of any one room.
+    pub max_members_per_room: Option<u32>,
+}
+
+impl Default for Entitlements {
+    fn default() -> Self {
+        Self {
+            chat_enabled: true,
+            max_rooms: None,
+            max_members_per_room: None,
+        }
+    }
+}
+
+/// Unread state of one room for one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomUnread {
+    /// Room.
+    pub room_id: RoomId,
+    /// Unread messages.
+    pub unread_count: i64,
+    /// Unread messages that mention the user.
+    pub mention_count: i64,
+}
+
+/// Unread state of all of a user's rooms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    /// Sum of `rooms[].unread_count`.
+    pub total: i64,
+    /// Rooms with their counts (every live room the user is a member of).
+    pub rooms: Vec<RoomUnread>,
+}
+
+/// The caller's read position after marking a room read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadState {
+    /// Room.
+    pub room_id: RoomId,
+    /// When the pointer moved (or last moved, if it did not move now).
+    pub last_read_at: Option<Timestamp>,
+    /// `seq` of the newest read message.
+    pub last_read_seq: i64,
+    /// Unread messages left in the room.
+    pub unread_count: i64,
+    /// Unread mentions left in the room.
+    pub mention_count: i64,
+}
+
+/// One page of a list, newest first, with an opaque cursor to the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,429 @@
+//! The storage contract every backend implements.
+//!
+//! Design (see README "Architecture"):
+//!
+//! * **Tenant-scoped by construction.** Every method takes the [`AccountId`] (directly or in a
+//!   scope); a backend must put it in the `WHERE` clause of every statement, so a row of
+//!   another account can never be read or changed. A foreign id is simply "not found".
+//! * **Capability narrowing.** Reads of room content take a [`MemberScope`] or [`RoomScope`],
+//!   reads of the audit log an [`AuditScope`], and the only write takes a [`Write`]. None of
+//!   these can be built outside `chat-core`: only the facade ([`crate::Chat`]) makes them, after
+//!   the policy engine allowed the action. A backend can read them but not forge them.
+//! * **A write is one value.** [`Write`] = preconditions + one [`Op`] + audit entries. The
+//!   backend applies it in one transaction: check every [`Precondition`] (the facts the policy
+//!   decision relied on — they may have changed since they were read), apply the op, insert the
+//!   audit rows, commit. A failed precondition is [`ChatError::Conflict`] with nothing written;
+//!   the facade then re-reads the facts and decides again. No transaction handle ever crosses
+//!   the trait, so a PostgreSQL backend implements the same contract with `SELECT … FOR
+//!   UPDATE` or serializable transactions, and later changes (the realtime outbox) add rows to
+//!   the same value.
+//! * **Derived counters.** Backends maintain per-member `unread_count` / `mention_count` as
+//!   documented on [`Op`], so reading all of a user's unread counts costs one indexed lookup
+//!   per room, independent of history length and backlog.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
+use crate::model::{
+    AuditAction, AuditEntry, DirectoryEntry, Entitlements, Message, ReadState, Room, RoomDetail,
+    RoomRole, RoomSummary, RoomUnread,
+};
+
+/// A room as seen by one user: the facts the policy engine needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomAccess {
+    /// The live (not archived) room.
+    pub room: Room,
+    /// The user's role in it, if a member.
+    pub membership: Option<RoomRole>,
+}
+
+/// A live message with its room as seen by one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAccess {
+    /// The message (possibly soft-deleted).
+    pub message: Message,
+    /// Its room and the user's membership.
+    pub room: RoomAccess,
+}
+
+/// Permission to read a room's metadata and members. Built only by the facade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomScope {
+    account: AccountId,
+    room: RoomId,
+}
+
+impl RoomScope {
+    pub(crate) fn new(account: AccountId, room: RoomId) -> Self {
+        Self { account, room }
+    }
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    /// Room.
+    pub fn room(&self) -> RoomId {
+        self.room
+    }
+}
+
+/// Permission for one member to read a room's messages. Built only by the facade.
+///
+/// Backends must also require the membership in the query itself, so that a membership
+/// removed between the decision and the read fails closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberScope {
+    account: AccountId,
+    room: RoomId,
+    user: UserId,
+}
+
+impl MemberScope {
+    pub(crate) fn new(account: AccountId, room: RoomId, user: UserId) -> Self {
+        Self {
+            account,
+            room,
+            user,
+        }
+    }
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    /// Room.
+    pub fn room(&self) -> RoomId {
+        self.room
+    }
+    /// The member reading.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+}
+
+/// Permission to read one account's audit log. Built only by the facade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditScope {
+    account: AccountId,
+}
+
+impl AuditScope {
+    pub(crate) fn new(account: AccountId) -> Self {
+        Self { account }
+    }
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+}
+
+/// Filters of the audit listing; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Only entries by this actor.
+    pub actor_id: Option<UserId>,
+    /// Only entries about this target.
+    pub target_id: Option<String>,
+}
+
+/// Keyset position in the room list: rooms strictly "older" than this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomPosition {
+    /// Activity time (newest message, or creation) of the last room seen.
+    pub activity_at: Timestamp,
+    /// Its id, breaking ties.
+    pub room: RoomId,
+}
+
+/// Keyset position in the audit log: entries strictly older than this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPosition {
+    /// `created_at` of the last entry seen.
+    pub created_at: Timestamp,
+    /// Its id, breaking ties.
+    pub id: crate::ids::AuditId,
+}
+
+/// A fact a write relies on, checked by the backend inside the write's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Precondition {
+    /// The room exists in the account and is not archived.
+    RoomLive(RoomId),
+    /// The user's role in the room is exactly this (`None`: not a member).
+    Membership {
+        /// Room.
+        room: RoomId,
+        /// User.
+        user: UserId,
+        /// Expected role.
+        role: Option<RoomRole>,
+    },
+    /// Every one of these users is in the account's directory and active.
+    UsersActive(Vec<UserId>),
+    /// No live DM exists between these two users (ordered low, high).
+    NoLiveDm(UserId, UserId),
+    /// No message with this `client_id` from this sender in this room.
+    NoClientId {
+        /// Room.
+        room: RoomId,
+        /// Sender.
+        sender: UserId,
+        /// Key.
+        client_id: String,
+    },
+    /// The account has fewer than this many live team rooms.
+    LiveTeamRoomsBelow(u32),
+    /// The room has at most this many members.
+    MembersAtMost {
+        /// Room.
+        room: RoomId,
+        /// Bound.
+        max: u32,
+    },
+    /// The message exists in the account and is not deleted.
+    MessageLive(MessageId),
+}
+
+/// The change a [`Write`] makes. Field semantics are part of the backend contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    /// Insert the room (ids and times given; `last_seq` 0) and its members with
+    /// `last_read_seq` 0. For a DM, `dm_pair` (low, high) must be unique among live DMs of the
+    /// account.
+    CreateRoom {
+        /// The new room.
+        room: Room,
+        /// For DMs, the ordered pair.
+        dm_pair: Option<(UserId, UserId)>,
+        /// Initial members.
+        members: Vec<(UserId, RoomRole)>,
+    },
+    /// Set the room's name and `updated_at`.
+    RenameRoom {
+        /// Room.
+        room: RoomId,
+        /// New name.
+        name: String,
+        /// Time.
+        at: Timestamp,
+    },
+    /// Mark the room archived: from now on it is not live (not returned, no writes).
+    ArchiveRoom {
+        /// Room.
+        room: RoomId,
+        /// Time.
+        at: Timestamp,
+    },
+    /// Add members who are not members yet. A new member starts with nothing unread:
+    /// `last_read_seq` = the room's current `last_seq`, counters 0.
+    AddMembers {
+        /// Room.
+        room: RoomId,
+        /// Users and roles.
+        members: Vec<(UserId, RoomRole)>,
+        /// Join time.
+        at: Timestamp,
+    },
+    /// Delete the membership row.
+    RemoveMember {
+        /// Room.
+        room: RoomId,
+        /// User.
+        user: UserId,
+    },
+    /// Insert the message with `seq` = room's `last_seq` + 1 (the given `seq` is ignored), set
+    /// the room's `last_seq` and `last_message_at`; for every other member: `unread_count` += 1,
+    /// and `mention_count` += 1 if mentioned; for the sender: read pointer = the new `seq`
+    /// (never backwards) and `last_read_at` = `created_at`. Returns the stored message.
+    SendMessage(Message),
+    /// Replace the content and set `edited_at`. Counters do not change (mentions are fixed).
+    EditMessage {
+        /// Message.
+        message: MessageId,
+        /// New content.
+        content: String,
+        /// Time.
+        at: Timestamp,
+    },
+    /// Set `deleted_at`, erase the content. Every member other than the sender whose read
+    /// pointer is below the message's `seq` gets `unread_count` -= 1, and `mention_count` -= 1
+    /// if mentioned.
+    DeleteMessage {
+        /// Message.
+        message: MessageId,
+        /// Time.
+        at: Timestamp,
+    },
+    /// Move the user's read pointer forward to `up_to` (or the room's `last_seq` when
+    /// `None`); never backwards. Counters drop by the non-deleted messages of others (and
+    /// mentions) now read. Returns the resulting [`ReadState`].
+    MarkRead {
+        /// Room.
+        room: RoomId,
+        /// Reader.
+        user: UserId,
+        /// Target seq, or the newest.
+        up_to: Option<i64>,
+        /// Time.
+        at: Timestamp,
+    },
+    /// Record an authenticated caller: insert (active) or update name, role and
+    /// `last_seen_at`. Never changes `active`.
+    SeenUser {
+        /// User.
+        user: UserId,
+        /// Display name, if the token carried one (kept otherwise).
+        name: Option<String>,
+        /// Role from the token.
+        role: crate::model::AccountRole,
+        /// Time.
+        at: Timestamp,
+    },
+    /// Insert or replace a directory entry (the service API).
+    ProvisionUser(DirectoryEntry),
+    /// Insert or replace the account's entitlements.
+    SetEntitlements(Entitlements),
+}
+
+/// One atomic change: all of it or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    account: AccountId,
+    expect: Vec<Precondition>,
+    op: Op,
+    audit: Vec<AuditEntry>,
+}
+
+impl Write {
+    pub(crate) fn new(account: AccountId, op: Op) -> Self {
+        Self {
+            account,
+            expect: Vec::new(),
+            op,
+            audit: Vec::new(),
+        }
+    }
+    pub(crate) fn expect(mut self, p: Precondition) -> Self {
+        self.expect.push(p);
+        self
+    }
+    pub(crate) fn audit(mut self, entry: AuditEntry) -> Self {
+        self.audit.push(entry);
+        self
+    }
+    /// Tenant of every row the write touches.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    /// Facts to check first.
+    pub fn preconditions(&self) -> &[Precondition] {
+        &self.expect
+    }
+    /// The change.
+    pub fn op(&self) -> &Op {
+        &self.op
+    }
+    /// Audit rows to insert in the same transaction.
+    pub fn audit_entries(&self) -> &[AuditEntry] {
+        &self.audit
+    }
+}
+
+/// What a write produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Applied {
+    /// Nothing to return.
+    Done,
+    /// The created room.
+    Room(Room),
+    /// The stored message (with its `seq`).
+    Message(Message),
+    /// The reader's state after `MarkRead`.
+    Read(ReadState),
+}
+
+/// The storage backend. Object-safe: use it as `Arc<dyn ChatStore>`.
+///
+/// Run `chat_core::testing` (feature `testing`) against every implementation.
+#[async_trait]
+pub trait ChatStore: Send + Sync + 'static {
+    /// The live room and the user's membership, or `None` if the room is not live in this
+    /// account.
+    async fn room_access(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<Option<RoomAccess>>;
+
+    /// The message (in a live room of this account) and the user's access to its room.
+    async fn message_access(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        user: UserId,
+    ) -> Result<Option<MessageAccess>>;
+
+    /// The message sent by `scope.user()` in `scope.room()` with this `client_id`.
+    async fn message_by_client_id(
+        &self,
+        scope: &MemberScope,
+        client_id: &str,
+    ) -> Result<Option<Message>>;
+
+    /// Directory entries of these users in this account (unknown users are absent).
+    async fn directory(&self, account: AccountId, users: &[UserId]) -> Result<Vec<DirectoryEntry>>;
+
+    /// The account's entitlements (defaults when never set).
+    async fn entitlements(&self, account: AccountId) -> Result<Entitlements>;
+
+    /// The live DM between two users (ordered low, high), if any.
+    async fn find_dm(&self, account: AccountId, pair: (UserId, UserId)) -> Result<Option<RoomId>>;
+
+    /// Number of live team rooms in the account.
+    async fn live_team_rooms(&self, account: AccountId) -> Result<u64>;
+
+    /// The room with its members, by user id.
+    async fn room_detail(&self, scope: &RoomScope) -> Result<Option<RoomDetail>>;
+
+    /// Up to `limit` messages with `seq` below `before_seq` (or the newest), newest first.
+    /// Empty when `scope.user()` is no longer a member.
+    async fn list_messages(
+        &self,
+        scope: &MemberScope,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+
+    /// The user's live rooms by activity (newest message, else creation) descending, then id
+    /// descending, strictly after `after`, with the user's counters.
+    async fn list_rooms(
+        &self,
+        account: AccountId,
+        user: UserId,
+        after: Option<RoomPosition>,
+        limit: u32,
+    ) -> Result<Vec<RoomSummary>>;
+
+    /// Counters for every live room the user is a member of.
+    async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>>;
+
+    /// Audit entries matching `filter`, by (`created_at`, `id`) descending, strictly after
+    /// `after`.
+    async fn list_audit(
+        &self,
+        scope: &AuditScope,
+        filter: &AuditFilter,
+        after: Option<AuditPosition>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>>;
+
+    /// Applies a write atomically (see the module docs).
+    async fn apply(&self, write: Write) -> Result<Applied>;
+}

@@ -1,0 +1,1 @@
+//! Examples live in `embed.rs` and friends; run `cargo run -p chat-examples --example embed`.
