@@ -1,0 +1,32 @@
+//! The shared backend conformance suite, run against SQLite.
+
+use std::sync::Arc;
+
+use chat_core::testing::TestBackend;
+use chat_sqlite::SqliteStore;
+
+/// A fresh temporary database. Audit failures are injected with a trigger created through a
+/// second connection, so the store itself has no test-only code path.
+fn backend() -> TestBackend {
+    let store = SqliteStore::open_temporary().unwrap_or_else(|e| panic!("open: {e}"));
+    let path = store.path().to_path_buf();
+    let fail_audit = move |on: bool| {
+        let conn = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("open: {e}"));
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("busy: {e}"));
+        let sql = if on {
+            "CREATE TRIGGER IF NOT EXISTS test_fail_audit BEFORE INSERT ON internal_chat_audit \
+             BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;"
+        } else {
+            "DROP TRIGGER IF EXISTS test_fail_audit;"
+        };
+        conn.execute_batch(sql)
+            .unwrap_or_else(|e| panic!("trigger: {e}"));
+    };
+    TestBackend {
+        store: Arc::new(store),
+        fail_audit: Box::new(fail_audit),
+    }
+}
+
+chat_core::chat_store_conformance!(backend);
