@@ -9,7 +9,7 @@ use chat_core::model::{
 use chat_core::store::{AuditFilter, AuditPosition, MessageAccess, RoomAccess, RoomPosition};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::rows::{self, MEMBER_COLS, MESSAGE_COLS, ROOM_COLS};
+use crate::rows::{self, member_cols, message_cols, room_cols};
 
 pub(crate) fn room_access(
     c: &Connection,
@@ -17,12 +17,14 @@ pub(crate) fn room_access(
     room: RoomId,
     user: UserId,
 ) -> rusqlite::Result<Option<RoomAccess>> {
-    let sql = format!(
-        "SELECT {ROOM_COLS}, mb.role FROM internal_chat_rooms r \
+    const SQL: &str = concat!(
+        "SELECT ",
+        room_cols!(),
+        ", mb.role FROM internal_chat_rooms r \
          LEFT JOIN internal_chat_members mb ON mb.room_id = r.id AND mb.user_id = ?3 \
          WHERE r.id = ?1 AND r.account_id = ?2 AND r.archived_at IS NULL"
     );
-    c.prepare_cached(&sql)?
+    c.prepare_cached(SQL)?
         .query_row(params![room.0, account.0, user.0], |row| {
             let role: Option<String> = row.get(9)?;
             Ok(RoomAccess {
@@ -39,11 +41,13 @@ pub(crate) fn message_access(
     message: MessageId,
     user: UserId,
 ) -> rusqlite::Result<Option<MessageAccess>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLS} FROM internal_chat_messages m WHERE m.id = ?1 AND m.account_id = ?2"
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_cols!(),
+        " FROM internal_chat_messages m WHERE m.id = ?1 AND m.account_id = ?2"
     );
     let Some(msg) = c
-        .prepare_cached(&sql)?
+        .prepare_cached(SQL)?
         .query_row(params![message.0, account.0], |row| rows::message(row, 0))
         .optional()?
     else {
@@ -62,11 +66,13 @@ pub(crate) fn message_by_client_id(
     sender: UserId,
     client_id: &str,
 ) -> rusqlite::Result<Option<Message>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLS} FROM internal_chat_messages m \
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_cols!(),
+        " FROM internal_chat_messages m \
          WHERE m.room_id = ?1 AND m.sender_id = ?2 AND m.client_id = ?3 AND m.account_id = ?4"
     );
-    c.prepare_cached(&sql)?
+    c.prepare_cached(SQL)?
         .query_row(params![room.0, sender.0, client_id, account.0], |row| {
             rows::message(row, 0)
         })
@@ -134,17 +140,21 @@ pub(crate) fn room_detail(
     account: AccountId,
     room: RoomId,
 ) -> rusqlite::Result<Option<RoomDetail>> {
-    let sql = format!("SELECT {ROOM_COLS} FROM internal_chat_rooms r WHERE r.id = ?1 AND r.account_id = ?2 AND r.archived_at IS NULL");
+    const SQL: &str = concat!("SELECT ", room_cols!(), " FROM internal_chat_rooms r WHERE r.id = ?1 AND r.account_id = ?2 AND r.archived_at IS NULL");
     let Some(room_row) = c
-        .prepare_cached(&sql)?
+        .prepare_cached(SQL)?
         .query_row(params![room.0, account.0], |row| rows::room(row, 0))
         .optional()?
     else {
         return Ok(None);
     };
-    let sql = format!("SELECT {MEMBER_COLS} FROM internal_chat_members WHERE room_id = ?1 AND account_id = ?2 ORDER BY user_id");
+    const MEMBERS_SQL: &str = concat!(
+        "SELECT ",
+        member_cols!(),
+        " FROM internal_chat_members WHERE room_id = ?1 AND account_id = ?2 ORDER BY user_id"
+    );
     let members = c
-        .prepare_cached(&sql)?
+        .prepare_cached(MEMBERS_SQL)?
         .query_map(params![room.0, account.0], |row| rows::member(row, 0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(RoomDetail {
@@ -161,13 +171,11 @@ pub(crate) fn list_messages(
     before: Option<i64>,
     limit: u32,
 ) -> rusqlite::Result<Vec<Message>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLS} FROM internal_chat_messages m \
+    const SQL: &str = concat!("SELECT ", message_cols!(), " FROM internal_chat_messages m \
          WHERE m.room_id = ?1 AND m.account_id = ?2 AND m.seq < ?3 \
            AND EXISTS (SELECT 1 FROM internal_chat_members mb WHERE mb.room_id = ?1 AND mb.user_id = ?4) \
-         ORDER BY m.seq DESC LIMIT ?5"
-    );
-    c.prepare_cached(&sql)?
+         ORDER BY m.seq DESC LIMIT ?5");
+    c.prepare_cached(SQL)?
         .query_map(
             params![room.0, account.0, before.unwrap_or(i64::MAX), user.0, limit],
             |row| rows::message(row, 0),
@@ -184,19 +192,17 @@ pub(crate) fn list_rooms(
 ) -> rusqlite::Result<Vec<RoomSummary>> {
     // The activity key is computed, so SQLite sorts the user's memberships (hundreds at most):
     // cheaper than maintaining a per-member activity column on every send.
-    let sql = format!(
-        "SELECT {ROOM_COLS}, mb.unread_count, mb.mention_count, \
+    const SQL: &str = concat!("SELECT ", room_cols!(), ", mb.unread_count, mb.mention_count, \
                 COALESCE(r.last_message_at, r.created_at) AS activity \
          FROM internal_chat_members mb JOIN internal_chat_rooms r ON r.id = mb.room_id \
          WHERE mb.user_id = ?1 AND mb.account_id = ?2 AND r.account_id = ?2 AND r.archived_at IS NULL \
            AND (?3 IS NULL OR activity < ?3 OR (activity = ?3 AND r.id < ?4)) \
-         ORDER BY activity DESC, r.id DESC LIMIT ?5"
-    );
+         ORDER BY activity DESC, r.id DESC LIMIT ?5");
     let (at, id) = match after {
         Some(p) => (Some(p.activity_at.0), Some(p.room.0)),
         None => (None, None),
     };
-    c.prepare_cached(&sql)?
+    c.prepare_cached(SQL)?
         .query_map(params![user.0, account.0, at, id, limit], |row| {
             Ok(RoomSummary {
                 room: rows::room(row, 0)?,

@@ -9,15 +9,31 @@ use rusqlite::types::Type;
 use rusqlite::Row;
 use uuid::Uuid;
 
-/// Columns of [`room`], prefixed for joins.
-pub(crate) const ROOM_COLS: &str =
-    "r.id, r.account_id, r.type, r.name, r.created_by, r.created_at, r.updated_at, r.last_message_at, r.last_seq";
+// Column lists as macros so that every statement is one compile-time constant (`concat!`):
+// no SQL is ever assembled at run time.
 
-/// Columns of [`message`], prefixed for joins.
-pub(crate) const MESSAGE_COLS: &str = "m.id, m.room_id, m.account_id, m.sender_id, m.content, m.message_type, m.mentions, m.client_id, m.seq, m.created_at, m.edited_at, m.deleted_at";
+/// Columns of [`room`], prefixed `r.` for joins.
+macro_rules! room_cols {
+    () => {
+        "r.id, r.account_id, r.type, r.name, r.created_by, r.created_at, r.updated_at, r.last_message_at, r.last_seq"
+    };
+}
+
+/// Columns of [`message`], prefixed `m.` for joins.
+macro_rules! message_cols {
+    () => {
+        "m.id, m.room_id, m.account_id, m.sender_id, m.content, m.message_type, m.mentions, m.client_id, m.seq, m.created_at, m.edited_at, m.deleted_at"
+    };
+}
 
 /// Columns of [`member`].
-pub(crate) const MEMBER_COLS: &str = "user_id, role, last_read_at, last_read_seq, joined_at";
+macro_rules! member_cols {
+    () => {
+        "user_id, role, last_read_at, last_read_seq, joined_at"
+    };
+}
+
+pub(crate) use {member_cols, message_cols, room_cols};
 
 fn bad(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.to_owned().into())
