@@ -107,7 +107,13 @@ impl Db {
             .name("chat-sqlite-writer".into())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                    // A panicking job (a bug) must not take every later write down with it:
+                    // its transaction rolls back as it unwinds, its caller sees the channel
+                    // closed (an internal error), and the thread serves the next job.
+                    let run = std::panic::AssertUnwindSafe(|| job(&mut conn));
+                    if std::panic::catch_unwind(run).is_err() {
+                        tracing::error!("sqlite writer job panicked; transaction rolled back");
+                    }
                 }
             })
             .map_err(internal)?;
