@@ -12,7 +12,8 @@
 //! * **A write is one value.** [`Write`] = preconditions + one [`Op`] + audit entries. The
 //!   backend applies it in one transaction: check every [`Precondition`] (the facts the policy
 //!   decision relied on — they may have changed since they were read), apply the op, insert the
-//!   audit rows, commit. A failed precondition is [`ChatError::Conflict`] with nothing written;
+//!   audit rows, commit. A failed precondition is
+//!   [`ChatError::Conflict`](crate::error::ChatError::Conflict) with nothing written;
 //!   the facade then re-reads the facts and decides again. No transaction handle ever crosses
 //!   the trait, so a PostgreSQL backend implements the same contract with `SELECT … FOR
 //!   UPDATE` or serializable transactions, and later changes (the realtime outbox) add rows to

@@ -88,6 +88,9 @@ impl Chat {
                 if !errors.is_empty() {
                     return Err(ChatError::Validation(errors));
                 }
+                // Memberships outlive deactivation: a deactivated member cannot be mentioned.
+                self.require_active("mentions", actor, &mentions).await?;
+                write_expect.push(Precondition::UsersActive(mentions.clone()));
             }
             if let Some(key) = &client_id {
                 write_expect.push(Precondition::NoClientId {

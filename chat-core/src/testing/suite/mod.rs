@@ -1,5 +1,27 @@
 //! The checks. Each takes a fresh [`TestBackend`].
 
+mod audit;
+mod concurrency;
+mod entitlements;
+mod isolation;
+mod messages;
+mod policy;
+mod rooms;
+mod store;
+mod unread;
+mod validation;
+
+pub use audit::*;
+pub use concurrency::*;
+pub use entitlements::*;
+pub use isolation::*;
+pub use messages::*;
+pub use policy::*;
+pub use rooms::*;
+pub use store::*;
+pub use unread::*;
+pub use validation::*;
+
 use super::fixtures::world;
 use super::TestBackend;
 use crate::chat::{NewMessage, NewRoom};

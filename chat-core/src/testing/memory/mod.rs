@@ -1,0 +1,253 @@
+//! A deliberately simple in-memory [`ChatStore`], used only by chat-core's own tests to run the
+//! conformance suite against a reference implementation of the contract (one mutex, counters
+//! derived from the messages rather than maintained).
+
+mod state;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use self::state::State;
+use super::TestBackend;
+use crate::error::{ChatError, Result};
+use crate::ids::{AccountId, MessageId, RoomId, UserId};
+use crate::model::{
+    AuditEntry, DirectoryEntry, Entitlements, Message, RoomDetail, RoomSummary, RoomUnread,
+};
+use crate::store::{
+    Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, MemberScope, MessageAccess,
+    RoomAccess, RoomPosition, RoomScope, Write,
+};
+
+/// The in-memory store.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    fail_audit: Arc<AtomicBool>,
+}
+
+/// A fresh in-memory backend.
+pub fn backend() -> TestBackend {
+    let store = Arc::new(MemoryStore::default());
+    let flag = store.fail_audit.clone();
+    TestBackend {
+        store,
+        fail_audit: Box::new(move |on| flag.store(on, Ordering::SeqCst)),
+    }
+}
+
+impl MemoryStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl ChatStore for MemoryStore {
+    async fn room_access(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<Option<RoomAccess>> {
+        Ok(self.lock().live(account, room).map(|r| RoomAccess {
+            room: r.room.clone(),
+            membership: r.members.iter().find(|m| m.user_id == user).map(|m| m.role),
+        }))
+    }
+
+    async fn message_access(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        user: UserId,
+    ) -> Result<Option<MessageAccess>> {
+        Ok(self
+            .lock()
+            .message(account, message)
+            .map(|(r, m)| MessageAccess {
+                message: m.clone(),
+                room: RoomAccess {
+                    room: r.room.clone(),
+                    membership: r.members.iter().find(|m| m.user_id == user).map(|m| m.role),
+                },
+            }))
+    }
+
+    async fn message_by_client_id(
+        &self,
+        scope: &MemberScope,
+        client_id: &str,
+    ) -> Result<Option<Message>> {
+        let st = self.lock();
+        Ok(st.live(scope.account(), scope.room()).and_then(|r| {
+            r.messages
+                .iter()
+                .find(|m| m.sender_id == scope.user() && m.client_id.as_deref() == Some(client_id))
+                .cloned()
+        }))
+    }
+
+    async fn directory(&self, account: AccountId, users: &[UserId]) -> Result<Vec<DirectoryEntry>> {
+        let st = self.lock();
+        Ok(users
+            .iter()
+            .filter_map(|u| st.directory.get(&(account, *u)).cloned())
+            .collect())
+    }
+
+    async fn entitlements(&self, account: AccountId) -> Result<Entitlements> {
+        Ok(self
+            .lock()
+            .entitlements
+            .get(&account)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn find_dm(&self, account: AccountId, pair: (UserId, UserId)) -> Result<Option<RoomId>> {
+        let st = self.lock();
+        Ok(st
+            .rooms
+            .values()
+            .find(|r| r.room.account_id == account && !r.archived && r.dm_pair == Some(pair))
+            .map(|r| r.room.id))
+    }
+
+    async fn live_team_rooms(&self, account: AccountId) -> Result<u64> {
+        Ok(self.lock().team_rooms(account))
+    }
+
+    async fn room_detail(&self, scope: &RoomScope) -> Result<Option<RoomDetail>> {
+        Ok(self.lock().live(scope.account(), scope.room()).map(|r| {
+            let mut members = r.members.clone();
+            members.sort_by_key(|m| m.user_id);
+            RoomDetail {
+                room: r.room.clone(),
+                members,
+            }
+        }))
+    }
+
+    async fn list_messages(
+        &self,
+        scope: &MemberScope,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let st = self.lock();
+        let Some(r) = st.live(scope.account(), scope.room()) else {
+            return Ok(Vec::new());
+        };
+        if !r.members.iter().any(|m| m.user_id == scope.user()) {
+            return Ok(Vec::new());
+        }
+        Ok(r.messages
+            .iter()
+            .rev()
+            .filter(|m| before_seq.is_none_or(|b| m.seq < b))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn list_rooms(
+        &self,
+        account: AccountId,
+        user: UserId,
+        after: Option<RoomPosition>,
+        limit: u32,
+    ) -> Result<Vec<RoomSummary>> {
+        let st = self.lock();
+        let mut rows: Vec<_> = st
+            .rooms
+            .values()
+            .filter(|r| r.room.account_id == account && !r.archived)
+            .filter(|r| r.members.iter().any(|m| m.user_id == user))
+            .map(|r| {
+                let at = r.room.last_message_at.unwrap_or(r.room.created_at);
+                (at, r)
+            })
+            .filter(|(at, r)| after.is_none_or(|p| (*at, r.room.id) < (p.activity_at, p.room)))
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.0, r.1.room.id)));
+        Ok(rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, r)| {
+                let (unread, mentions) = State::counts(r, user);
+                RoomSummary {
+                    room: r.room.clone(),
+                    unread_count: unread,
+                    mention_count: mentions,
+                }
+            })
+            .collect())
+    }
+
+    async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>> {
+        let st = self.lock();
+        Ok(st
+            .rooms
+            .values()
+            .filter(|r| r.room.account_id == account && !r.archived)
+            .filter(|r| r.members.iter().any(|m| m.user_id == user))
+            .map(|r| {
+                let (unread, mentions) = State::counts(r, user);
+                RoomUnread {
+                    room_id: r.room.id,
+                    unread_count: unread,
+                    mention_count: mentions,
+                }
+            })
+            .collect())
+    }
+
+    async fn list_audit(
+        &self,
+        scope: &AuditScope,
+        filter: &AuditFilter,
+        after: Option<AuditPosition>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let st = self.lock();
+        let mut rows: Vec<AuditEntry> = st
+            .audit
+            .iter()
+            .filter(|e| e.account_id == scope.account())
+            .filter(|e| filter.action.is_none_or(|a| e.action == a))
+            .filter(|e| filter.actor_id.is_none_or(|a| e.actor_id == a))
+            .filter(|e| filter.target_id.as_ref().is_none_or(|t| &e.target_id == t))
+            .filter(|e| {
+                after
+                    .as_ref()
+                    .is_none_or(|p| (e.created_at, e.id) < (p.created_at, p.id))
+            })
+            .cloned()
+            .collect();
+        rows.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn apply(&self, write: Write) -> Result<Applied> {
+        let mut st = self.lock();
+        let account = write.account();
+        if let Some(p) = write.preconditions().iter().find(|p| !st.holds(account, p)) {
+            return Err(ChatError::Conflict(format!("{p:?}")));
+        }
+        if !write.audit_entries().is_empty() && self.fail_audit.load(Ordering::SeqCst) {
+            return Err(ChatError::internal("injected audit failure"));
+        }
+        let applied = st.apply(account, write.op())?;
+        st.audit.extend(write.audit_entries().iter().cloned());
+        Ok(applied)
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    crate::__conformance_tests! { (flavor = "current_thread") super::backend }
+}
