@@ -8,7 +8,7 @@ use crate::error::{ChatError, FieldError, Result};
 use crate::ids::{MessageId, RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, Message, MessageType, Page};
 use crate::policy::Action;
-use crate::store::{Applied, MemberScope, Op, Precondition, RoomScope, Write};
+use crate::store::{Applied, MemberScope, MessageAccess, Op, Precondition, RoomScope, Write};
 use crate::validate;
 
 /// Input of [`Chat::send_message`].
@@ -155,6 +155,24 @@ impl Chat {
         Ok(Page { items, next_cursor })
     }
 
+    /// Loads a message of the actor's account and decides `action` on it (ownership = the
+    /// actor sent it).
+    async fn authorized_message(
+        &self,
+        actor: &Actor,
+        message: MessageId,
+        action: Action,
+    ) -> Result<MessageAccess> {
+        let found = self
+            .store
+            .message_access(actor.account, message, actor.user)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        let own = found.message.sender_id == actor.user;
+        decide_room(actor, &found.room, |s| s.own(own), action)?;
+        Ok(found)
+    }
+
     /// Replaces a message's content (the sender only, while still a member).
     pub async fn edit_message(
         &self,
@@ -165,12 +183,8 @@ impl Chat {
         let content = validate::content(content)?;
         retrying(|| async {
             let found = self
-                .store
-                .message_access(actor.account, message, actor.user)
-                .await?
-                .ok_or(ChatError::NotFound)?;
-            let own = found.message.sender_id == actor.user;
-            decide_room(actor, &found.room, |s| s.own(own), Action::EditMessage)?;
+                .authorized_message(actor, message, Action::EditMessage)
+                .await?;
             if found.message.deleted_at.is_some() {
                 return Err(ChatError::NotFound);
             }
@@ -207,12 +221,8 @@ impl Chat {
     pub async fn delete_message(&self, actor: &Actor, message: MessageId) -> Result<()> {
         retrying(|| async {
             let found = self
-                .store
-                .message_access(actor.account, message, actor.user)
-                .await?
-                .ok_or(ChatError::NotFound)?;
-            let own = found.message.sender_id == actor.user;
-            decide_room(actor, &found.room, |s| s.own(own), Action::DeleteMessage)?;
+                .authorized_message(actor, message, Action::DeleteMessage)
+                .await?;
             if found.message.deleted_at.is_some() {
                 return Ok(());
             }
