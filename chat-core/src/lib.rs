@@ -12,6 +12,8 @@
 mod chat;
 pub mod cursor;
 pub mod error;
+pub mod events;
+pub mod hub;
 pub mod ids;
 pub mod model;
 pub mod policy;
@@ -20,7 +22,7 @@ pub mod store;
 pub mod testing;
 pub mod validate;
 
-pub use chat::{Actor, Chat, Identity, NewMessage, NewRoom};
+pub use chat::{Actor, Chat, Identity, NewMessage, NewRoom, Subscription, SubscriptionEnd};
 pub use error::{ChatError, FieldError, Result};
 pub use ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
 pub use model::*;

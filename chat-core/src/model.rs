@@ -302,3 +302,5 @@ pub struct Page<T> {
     /// Pass back to get the next page; `None` at the end.
     pub next_cursor: Option<String>,
 }
+
+pub(crate) use str_enum;

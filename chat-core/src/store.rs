@@ -25,6 +25,7 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::events::{Event, EventDraft, LogSlice};
 use crate::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use crate::model::{
     AuditAction, AuditEntry, DirectoryEntry, Entitlements, Message, ReadState, Room, RoomDetail,
@@ -298,6 +299,7 @@ pub struct Write {
     expect: Vec<Precondition>,
     op: Op,
     audit: Vec<AuditEntry>,
+    events: Vec<EventDraft>,
 }
 
 impl Write {
@@ -307,7 +309,12 @@ impl Write {
             expect: Vec::new(),
             op,
             audit: Vec::new(),
+            events: Vec::new(),
         }
+    }
+    pub(crate) fn event(mut self, draft: EventDraft) -> Self {
+        self.events.push(draft);
+        self
     }
     pub(crate) fn expect(mut self, p: Precondition) -> Self {
         self.expect.push(p);
@@ -333,6 +340,21 @@ impl Write {
     pub fn audit_entries(&self) -> &[AuditEntry] {
         &self.audit
     }
+    /// Events to append to the account's log in the same transaction, in this order: each
+    /// gets the next per-account id, its audience resolved after the op, and (for
+    /// [`crate::events::Payload::Applied`]) the JSON of the op's result as data.
+    pub fn events(&self) -> &[EventDraft] {
+        &self.events
+    }
+}
+
+/// A committed write: the op's result and the events appended with it (ids assigned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// What the op produced.
+    pub applied: Applied,
+    /// The logged events, ascending ids.
+    pub events: Vec<Event>,
 }
 
 /// What a write produced.
@@ -425,6 +447,10 @@ pub trait ChatStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<AuditEntry>>;
 
+    /// Up to `limit` events of the account with ids above `after`, ascending, plus the log's
+    /// bounds. Ids are assigned in commit order: a reader never sees id N+1 without N.
+    async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice>;
+
     /// Applies a write atomically (see the module docs).
-    async fn apply(&self, write: Write) -> Result<Applied>;
+    async fn apply(&self, write: Write) -> Result<Committed>;
 }

@@ -28,6 +28,29 @@ pub struct Options {
     pub synchronous_full: bool,
     /// `PRAGMA busy_timeout` in milliseconds (readers waiting on a checkpoint, other processes).
     pub busy_timeout_ms: u32,
+    /// How much of each account's event log is kept for resuming clients.
+    pub retention: Retention,
+}
+
+/// Event log retention per account: an event is dropped once it is older than `max_age`
+/// or more than `max_events` newer events exist. A client resuming from a dropped id gets
+/// `resync_required`. Defaults: 100,000 events and 7 days — a day of a busy account's traffic
+/// with room to spare, and a week-long absence.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Events kept per account.
+    pub max_events: i64,
+    /// Age after which events are dropped.
+    pub max_age: std::time::Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            max_events: 100_000,
+            max_age: std::time::Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 impl Default for Options {
@@ -36,6 +59,7 @@ impl Default for Options {
             readers: 4,
             synchronous_full: false,
             busy_timeout_ms: 5_000,
+            retention: Retention::default(),
         }
     }
 }

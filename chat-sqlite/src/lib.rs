@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod db;
+mod events;
 mod migrate;
 mod reads;
 mod rows;
@@ -27,22 +28,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chat_core::events::LogSlice;
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
 use chat_core::model::{
     AuditEntry, DirectoryEntry, Entitlements, Message, RoomDetail, RoomSummary, RoomUnread,
 };
 use chat_core::store::{
-    Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, MemberScope, MessageAccess,
+    AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope, MessageAccess,
     RoomAccess, RoomPosition, RoomScope, Write,
 };
 use chat_core::Result;
 
-pub use db::Options;
+pub use db::{Options, Retention};
 pub use migrate::SCHEMA_VERSION;
 
 /// The SQLite store. Cheap to share: wrap it in an `Arc` (as `Arc<dyn ChatStore>`).
 pub struct SqliteStore {
     db: Arc<db::Db>,
+    retention: Retention,
     path: PathBuf,
     // Keeps a temporary database's directory alive as long as the store.
     _temp: Option<tempfile::TempDir>,
@@ -68,6 +71,7 @@ impl SqliteStore {
         let db = db::Db::open(&path, options)?;
         Ok(Self {
             db: Arc::new(db),
+            retention: options.retention,
             path,
             _temp: None,
         })
@@ -201,10 +205,17 @@ impl ChatStore for SqliteStore {
             .await
     }
 
-    async fn apply(&self, write: Write) -> Result<Applied> {
+    async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice> {
+        self.db
+            .read(move |c| events::after(c, account, after, limit))
+            .await
+    }
+
+    async fn apply(&self, write: Write) -> Result<Committed> {
+        let retention = self.retention;
         self.db
             .writer
-            .run(move |conn| writes::apply(conn, &write))
+            .run(move |conn| writes::apply(conn, &write, &retention))
             .await
     }
 }

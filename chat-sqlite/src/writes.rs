@@ -3,15 +3,19 @@
 
 use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::model::{Message, ReadState, RoomRole};
-use chat_core::store::{Applied, Op, Precondition, Write};
+use chat_core::store::{Applied, Committed, Op, Precondition, Write};
 use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::db::internal;
+use crate::db::{internal, Retention};
 use crate::rows;
 
-/// Applies `write` atomically.
-pub(crate) fn apply(conn: &mut Connection, write: &Write) -> Result<Applied> {
+/// Applies `write` atomically: preconditions, op, audit rows, event log rows.
+pub(crate) fn apply(
+    conn: &mut Connection,
+    write: &Write,
+    retention: &Retention,
+) -> Result<Committed> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(internal)?;
@@ -42,8 +46,9 @@ pub(crate) fn apply(conn: &mut Connection, write: &Write) -> Result<Applied> {
         .map_err(internal)?;
     }
     drop(stmt);
+    let events = crate::events::append(&tx, account, write.events(), &applied, retention)?;
     tx.commit().map_err(internal)?;
-    Ok(applied)
+    Ok(Committed { applied, events })
 }
 
 fn exists(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<bool> {

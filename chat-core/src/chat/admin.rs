@@ -5,6 +5,7 @@
 use super::{Actor, Chat};
 use crate::cursor;
 use crate::error::{ChatError, Result};
+use crate::hub::FeedItem;
 use crate::ids::{AccountId, Timestamp, UserId};
 use crate::model::{AccountRole, AuditEntry, DirectoryEntry, Entitlements, Page};
 use crate::policy::{decide, Action, Subject};
@@ -79,9 +80,12 @@ impl Chat {
             active,
             last_seen_at: Timestamp::now(),
         };
-        self.store
-            .apply(Write::new(account, Op::ProvisionUser(entry.clone())))
+        self.commit(Write::new(account, Op::ProvisionUser(entry.clone())))
             .await?;
+        if !active {
+            // Live streams of a deactivated user end now, not at their next request.
+            self.bus().publish(account, FeedItem::UserDeactivated(user));
+        }
         Ok(entry)
     }
 
@@ -104,8 +108,7 @@ impl Chat {
         if account.0 <= 0 {
             return Err(ChatError::invalid("account_id", "must be a positive id"));
         }
-        self.store
-            .apply(Write::new(account, Op::SetEntitlements(entitlements)))
+        self.commit(Write::new(account, Op::SetEntitlements(entitlements)))
             .await?;
         Ok(entitlements)
     }

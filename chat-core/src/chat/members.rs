@@ -2,9 +2,10 @@
 
 use serde_json::json;
 
-use super::rooms::member_added;
+use super::rooms::{member_added, new_member};
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
 use crate::error::{ChatError, Result};
+use crate::events::{AudienceRule, EventDraft, EventType, Payload};
 use crate::ids::{RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, Member, Page, RoomRole};
 use crate::policy::Action;
@@ -74,9 +75,17 @@ impl Chat {
                         user: *user,
                         role: None,
                     })
-                    .audit(member_added(actor, &access.room, *user, role, now));
+                    .audit(member_added(actor, &access.room, *user, role, now))
+                    .event(EventDraft::room(
+                        EventType::MemberAdded,
+                        room,
+                        Payload::Json(json!({
+                            "room_id": room,
+                            "member": new_member(*user, role, access.room.last_seq, now),
+                        })),
+                    ));
             }
-            self.store.apply(write).await?;
+            self.commit(write).await?;
             let detail = self
                 .store
                 .room_detail(&scope)
@@ -131,8 +140,18 @@ impl Chat {
                     Some(&access),
                     meta,
                     now,
-                ));
-            self.store.apply(write).await.map(|_| ())
+                ))
+                .event(EventDraft {
+                    kind: EventType::MemberRemoved,
+                    room_id: Some(room),
+                    payload: Payload::Json(json!({ "room_id": room, "user_id": user })),
+                    // The removed member learns of it, and of nothing after.
+                    audience: AudienceRule::RoomMembers {
+                        room,
+                        plus: vec![user],
+                    },
+                });
+            self.commit(write).await.map(|_| ())
         })
         .await
     }

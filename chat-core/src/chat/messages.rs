@@ -5,6 +5,7 @@ use serde_json::json;
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
 use crate::cursor;
 use crate::error::{ChatError, FieldError, Result};
+use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{MessageId, RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, Message, MessageType, Page};
 use crate::policy::Action;
@@ -113,11 +114,13 @@ impl Chat {
                 edited_at: None,
                 deleted_at: None,
             };
-            let mut write = Write::new(actor.account, Op::SendMessage(message));
+            let mut write = Write::new(actor.account, Op::SendMessage(message)).event(
+                EventDraft::room(EventType::MessageCreated, room, Payload::Applied),
+            );
             for p in write_expect {
                 write = write.expect(p);
             }
-            match self.store.apply(write).await? {
+            match self.commit(write).await?.applied {
                 Applied::Message(m) => Ok((m, true)),
                 other => Err(ChatError::internal(format!("send returned {other:?}"))),
             }
@@ -207,10 +210,16 @@ impl Chat {
                 json!({}),
                 now,
             ));
-            self.store.apply(write).await?;
             let mut edited = found.message;
             edited.content = Some(content.clone());
             edited.edited_at = Some(now);
+            let room = edited.room_id;
+            let event = EventDraft::room(
+                EventType::MessageUpdated,
+                room,
+                Payload::Json(json!(edited)),
+            );
+            self.commit(write.event(event)).await?;
             Ok(edited)
         })
         .await
@@ -239,7 +248,15 @@ impl Chat {
                     meta,
                     now,
                 ));
-            self.store.apply(write).await.map(|_| ())
+            let mut deleted = found.message;
+            deleted.content = None;
+            deleted.deleted_at = Some(now);
+            let event = EventDraft::room(
+                EventType::MessageDeleted,
+                deleted.room_id,
+                Payload::Json(json!(deleted)),
+            );
+            self.commit(write.event(event)).await.map(|_| ())
         })
         .await
     }

@@ -13,6 +13,7 @@ mod members;
 mod messages;
 mod read;
 mod rooms;
+mod subscribe;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,12 +22,14 @@ use serde_json::json;
 
 pub use messages::NewMessage;
 pub use rooms::NewRoom;
+pub use subscribe::{Subscription, SubscriptionEnd};
 
 use crate::error::{ChatError, Result};
+use crate::hub::{EventBus, LocalBus, Sequencer};
 use crate::ids::{AccountId, AuditId, Timestamp, UserId};
 use crate::model::{AccountRole, AuditAction, AuditEntry};
 use crate::policy::{decide, Action, Subject};
-use crate::store::{ChatStore, Op, Precondition, RoomAccess, Write};
+use crate::store::{ChatStore, Committed, Op, Precondition, RoomAccess, Write};
 
 /// How often an operation is decided again when its preconditions changed under it.
 const ATTEMPTS: usize = 4;
@@ -84,6 +87,7 @@ impl Actor {
 #[derive(Clone)]
 pub struct Chat {
     store: Arc<dyn ChatStore>,
+    seq: Arc<Sequencer>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -93,9 +97,37 @@ impl std::fmt::Debug for Chat {
 }
 
 impl Chat {
-    /// Wraps a store.
+    /// Wraps a store, with an in-process event bus ([`LocalBus`]).
     pub fn new(store: Arc<dyn ChatStore>) -> Self {
-        Self { store }
+        Self::with_bus(store, Arc::new(LocalBus::default()))
+    }
+
+    /// Wraps a store, publishing committed events on `bus`.
+    pub fn with_bus(store: Arc<dyn ChatStore>, bus: Arc<dyn EventBus>) -> Self {
+        Self {
+            store,
+            seq: Arc::new(Sequencer::new(bus)),
+        }
+    }
+
+    /// The event bus (for hosts that publish ephemeral events or bridge nodes).
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        self.seq.bus()
+    }
+
+    /// Applies a write and publishes its events. Runs as its own task so that a caller who
+    /// goes away mid-write (a dropped request) cannot leave a committed event unpublished.
+    async fn commit(&self, write: Write) -> Result<Committed> {
+        let store = self.store.clone();
+        let seq = self.seq.clone();
+        let account = write.account();
+        let task = tokio::spawn(async move {
+            let committed = store.apply(write).await?;
+            seq.push(account, committed.events.clone());
+            Ok(committed)
+        });
+        task.await
+            .map_err(|e| ChatError::internal(format!("write task failed: {e}")))?
     }
 
     /// Admits a caller: refuses a disabled account (`EntitlementDenied`) or a deactivated user
@@ -132,7 +164,7 @@ impl Chat {
                 role: id.role,
                 at: now,
             };
-            self.store.apply(Write::new(id.account, op)).await?;
+            self.commit(Write::new(id.account, op)).await?;
         }
         Ok(Actor {
             account: id.account,

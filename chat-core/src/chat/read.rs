@@ -2,6 +2,7 @@
 
 use super::{decide_room, retrying, same_membership, Actor, Chat};
 use crate::error::{ChatError, Result};
+use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{MessageId, RoomId, Timestamp};
 use crate::model::{ReadState, Unread};
 use crate::policy::Action;
@@ -44,7 +45,13 @@ impl Chat {
             )
             .expect(Precondition::RoomLive(room))
             .expect(same_membership(actor, &access));
-            match self.store.apply(write).await? {
+            let write = write.event(EventDraft::user(
+                EventType::ReadUpdated,
+                Some(room),
+                actor.user,
+                Payload::Applied,
+            ));
+            match self.commit(write).await?.applied {
                 Applied::Read(state) => Ok(state),
                 other => Err(ChatError::internal(format!("mark read returned {other:?}"))),
             }

@@ -5,8 +5,9 @@ use serde_json::json;
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
 use crate::cursor;
 use crate::error::{ChatError, FieldError, Result};
+use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{RoomId, Timestamp, UserId};
-use crate::model::{AuditAction, Page, Room, RoomDetail, RoomRole, RoomSummary, RoomType};
+use crate::model::{AuditAction, Member, Page, Room, RoomDetail, RoomRole, RoomSummary, RoomType};
 use crate::policy::{decide, Action, Subject};
 use crate::store::{Op, Precondition, RoomPosition, RoomScope, Write};
 use crate::validate;
@@ -98,11 +99,13 @@ impl Chat {
             }
             write = write.expect(Precondition::LiveTeamRoomsBelow(max));
         }
-        write = write.audit(room_created(actor, &room, &members, now));
+        write = write
+            .audit(room_created(actor, &room, &members, now))
+            .event(room_created_event(&room, &members));
         for (user, role) in &members[1..] {
             write = write.audit(member_added(actor, &room, *user, *role, now));
         }
-        self.store.apply(write).await?;
+        self.commit(write).await?;
         Ok((room, true))
     }
 
@@ -136,8 +139,9 @@ impl Chat {
         )
         .expect(Precondition::NoLiveDm(pair.0, pair.1))
         .expect(Precondition::UsersActive(vec![other]))
-        .audit(room_created(actor, &room, &members, now));
-        self.store.apply(write).await?;
+        .audit(room_created(actor, &room, &members, now))
+        .event(room_created_event(&room, &members));
+        self.commit(write).await?;
         Ok((room, true))
     }
 
@@ -245,10 +249,12 @@ impl Chat {
                 meta,
                 now,
             ));
-            self.store.apply(write).await?;
-            let mut updated = access.room;
+            let mut updated = access.room.clone();
             updated.name = Some(name.clone());
             updated.updated_at = now;
+            let event =
+                EventDraft::room(EventType::RoomUpdated, room, Payload::Json(json!(updated)));
+            self.commit(write.event(event)).await?;
             Ok(updated)
         })
         .await
@@ -272,10 +278,42 @@ impl Chat {
                     Some(&access),
                     meta,
                     now,
+                ))
+                .event(EventDraft::room(
+                    EventType::RoomDeleted,
+                    room,
+                    Payload::Json(json!({ "id": room })),
                 ));
-            self.store.apply(write).await.map(|_| ())
+            self.commit(write).await.map(|_| ())
         })
         .await
+    }
+}
+
+/// `room.created` for the new room's members, carrying the room with its members.
+fn room_created_event(room: &Room, members: &[(UserId, RoomRole)]) -> EventDraft {
+    let detail = RoomDetail {
+        room: room.clone(),
+        members: members
+            .iter()
+            .map(|(user, role)| new_member(*user, *role, 0, room.created_at))
+            .collect(),
+    };
+    EventDraft::room(
+        EventType::RoomCreated,
+        room.id,
+        Payload::Json(json!(detail)),
+    )
+}
+
+/// A member as it starts: nothing unread, pointer at the room's current `seq`.
+pub(super) fn new_member(user: UserId, role: RoomRole, seq: i64, at: Timestamp) -> Member {
+    Member {
+        user_id: user,
+        role,
+        last_read_at: None,
+        last_read_seq: seq,
+        joined_at: at,
     }
 }
 

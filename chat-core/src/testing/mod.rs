@@ -91,6 +91,14 @@ macro_rules! __conformance_tests {
             entitlements_max_rooms,
             entitlements_max_members_per_room,
             entitlements_deactivated_user,
+            // Events and subscriptions.
+            events_reach_exactly_their_audience,
+            events_resume_replays_missed_exactly_once,
+            events_resume_seam_under_concurrent_writes,
+            events_unknown_since_requires_resync,
+            events_removed_member_gets_removal_then_nothing,
+            events_deactivation_ends_subscriptions,
+            events_cover_every_change,
             // Validation.
             validation_bad_input_writes_nothing,
             // Concurrency: limits and counters under racing writers.

@@ -12,13 +12,14 @@ use async_trait::async_trait;
 use self::state::State;
 use super::TestBackend;
 use crate::error::{ChatError, Result};
+use crate::events::{Audience, AudienceRule, Event, EventDraft, LogSlice, Payload};
 use crate::ids::{AccountId, MessageId, RoomId, UserId};
 use crate::model::{
     AuditEntry, DirectoryEntry, Entitlements, Message, RoomDetail, RoomSummary, RoomUnread,
 };
 use crate::store::{
-    Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, MemberScope, MessageAccess,
-    RoomAccess, RoomPosition, RoomScope, Write,
+    Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope,
+    MessageAccess, RoomAccess, RoomPosition, RoomScope, Write,
 };
 
 /// The in-memory store.
@@ -232,7 +233,7 @@ impl ChatStore for MemoryStore {
         Ok(rows)
     }
 
-    async fn apply(&self, write: Write) -> Result<Applied> {
+    async fn apply(&self, write: Write) -> Result<Committed> {
         let mut st = self.lock();
         let account = write.account();
         if let Some(p) = write.preconditions().iter().find(|p| !st.holds(account, p)) {
@@ -243,8 +244,72 @@ impl ChatStore for MemoryStore {
         }
         let applied = st.apply(account, write.op())?;
         st.audit.extend(write.audit_entries().iter().cloned());
-        Ok(applied)
+        let events = append_events(&mut st, account, write.events(), &applied);
+        Ok(Committed { applied, events })
     }
+
+    async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice> {
+        let st = self.lock();
+        let Some((last_id, log)) = st.events.get(&account) else {
+            return Ok(LogSlice::default());
+        };
+        Ok(LogSlice {
+            events: log
+                .iter()
+                .filter(|e| e.id.is_some_and(|id| id > after))
+                .take(limit as usize)
+                .cloned()
+                .collect(),
+            oldest_kept: log.first().and_then(|e| e.id),
+            last_id: *last_id,
+        })
+    }
+}
+
+fn append_events(
+    st: &mut State,
+    account: AccountId,
+    drafts: &[EventDraft],
+    applied: &Applied,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    for d in drafts {
+        let mut users: Vec<UserId> = match &d.audience {
+            AudienceRule::RoomMembers { room, plus } => st
+                .rooms
+                .get(room)
+                .filter(|r| r.room.account_id == account)
+                .map(|r| r.members.iter().map(|m| m.user_id).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(plus.iter().copied())
+                .collect(),
+            AudienceRule::Users(u) => u.clone(),
+        };
+        users.sort_unstable();
+        users.dedup();
+        let data = match (&d.payload, applied) {
+            (Payload::Json(v), _) => v.clone(),
+            (_, Applied::Message(m)) => serde_json::json!(m),
+            (_, Applied::Read(r)) => serde_json::json!(r),
+            (_, Applied::Room(r)) => serde_json::json!(r),
+            _ => serde_json::Value::Null,
+        };
+        let (last, log) = st.events.entry(account).or_default();
+        *last += 1;
+        let e = Event {
+            id: Some(*last),
+            kind: d.kind,
+            account_id: account,
+            room_id: d.room_id,
+            ts: crate::ids::Timestamp::now(),
+            data,
+            audience: Audience::Users(users),
+        };
+        log.push(e.clone());
+        out.push(e);
+    }
+    out
 }
 
 #[cfg(test)]

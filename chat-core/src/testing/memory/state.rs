@@ -24,6 +24,8 @@ pub(super) struct State {
     pub(super) directory: HashMap<(AccountId, UserId), DirectoryEntry>,
     pub(super) entitlements: HashMap<AccountId, Entitlements>,
     pub(super) audit: Vec<AuditEntry>,
+    /// Each account's event log (never pruned here) and last assigned id.
+    pub(super) events: HashMap<AccountId, (i64, Vec<crate::events::Event>)>,
 }
 
 impl State {

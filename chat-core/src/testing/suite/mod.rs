@@ -3,6 +3,7 @@
 mod audit;
 mod concurrency;
 mod entitlements;
+mod events;
 mod isolation;
 mod messages;
 mod policy;
@@ -14,6 +15,7 @@ mod validation;
 pub use audit::*;
 pub use concurrency::*;
 pub use entitlements::*;
+pub use events::*;
 pub use isolation::*;
 pub use messages::*;
 pub use policy::*;

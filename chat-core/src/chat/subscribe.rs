@@ -1,0 +1,171 @@
+//! Realtime for embedders: `Chat::subscribe(actor, since)` → a [`Subscription`] yielding every
+//! event the actor may see, replayed from the log after `since`, then live — in order, each
+//! once, with no gap at the seam. Transports (WebSocket, SSE) are thin adapters over it.
+
+use std::collections::VecDeque;
+
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::{Actor, Chat};
+use crate::error::{ChatError, Result};
+use crate::events::{ephemeral, Audience, Event, EventType};
+use crate::hub::FeedItem;
+
+/// Events read from the log per store call while replaying or filling a gap.
+const PAGE: u32 = 256;
+
+/// Why a subscription ended.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubscriptionEnd {
+    /// The user was deactivated.
+    #[error("user deactivated")]
+    Deactivated,
+    /// The bus shut down.
+    #[error("event bus closed")]
+    Closed,
+    /// Reading the log failed.
+    #[error(transparent)]
+    Store(#[from] ChatError),
+}
+
+/// A live view of the events one actor may see. Pull with [`Subscription::next`].
+///
+/// It never makes a publisher wait: when it falls behind the in-memory bus, it reads the
+/// missed events from the log instead, so a slow reader costs store reads, not memory.
+/// Transports that cannot keep up with their socket should close the connection and let the
+/// client resume with the last id it saw.
+pub struct Subscription {
+    chat: Chat,
+    actor: Actor,
+    rx: broadcast::Receiver<FeedItem>,
+    ready: VecDeque<Event>,
+    /// Highest event id accounted for (delivered or filtered out).
+    last: i64,
+    /// Whether events after `last` must be read from the log before following the bus.
+    behind: bool,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("actor", &self.actor)
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Chat {
+    /// Subscribes `actor` to their events. With `since = Some(n)`, first replays every
+    /// visible event after `n`; if `n` is older than the log keeps (or unknown), the first
+    /// event is `resync_required` and the subscription follows live events from now.
+    pub async fn subscribe(&self, actor: &Actor, since: Option<i64>) -> Result<Subscription> {
+        // Subscribe to the bus before reading the log, so nothing falls between the two.
+        let rx = self.seq.bus().subscribe(actor.account);
+        let head = self.store.events_after(actor.account, i64::MAX, 1).await?;
+        let mut sub = Subscription {
+            chat: self.clone(),
+            actor: actor.clone(),
+            rx,
+            ready: VecDeque::new(),
+            last: head.last_id,
+            behind: false,
+        };
+        if let Some(n) = since {
+            let first_kept = head.oldest_kept.unwrap_or(head.last_id + 1);
+            if n < 0 || n > head.last_id || n + 1 < first_kept {
+                sub.ready.push_back(ephemeral(
+                    EventType::ResyncRequired,
+                    actor.account,
+                    None,
+                    serde_json::json!({ "since": n, "oldest_available": first_kept - 1 }),
+                    Audience::Users(vec![actor.user]),
+                ));
+            } else {
+                sub.last = n;
+                sub.behind = true;
+            }
+        }
+        Ok(sub)
+    }
+}
+
+impl Subscription {
+    /// The actor this subscription serves.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The highest event id this subscription has accounted for (resume from here).
+    pub fn last_id(&self) -> i64 {
+        self.last
+    }
+
+    /// The next event, waiting for one if needed.
+    pub async fn next(&mut self) -> Result<Event, SubscriptionEnd> {
+        loop {
+            if let Some(e) = self.ready.pop_front() {
+                return Ok(e);
+            }
+            if self.behind {
+                self.catch_up().await?;
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok(FeedItem::Event(e)) => match e.id {
+                    None if e.audience.includes(self.actor.user) => return Ok((*e).clone()),
+                    None => {}
+                    Some(id) if id <= self.last => {}
+                    Some(id) if id == self.last + 1 => {
+                        self.last = id;
+                        if e.audience.includes(self.actor.user) {
+                            return Ok((*e).clone());
+                        }
+                    }
+                    // A gap: the log has everything up to this id.
+                    Some(_) => self.behind = true,
+                },
+                Ok(FeedItem::UserDeactivated(u)) if u == self.actor.user => {
+                    return Err(SubscriptionEnd::Deactivated)
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => self.behind = true,
+                Err(RecvError::Closed) => return Err(SubscriptionEnd::Closed),
+            }
+        }
+    }
+
+    /// Reads one page of the log after `last` into `ready`; clears `behind` at the end.
+    async fn catch_up(&mut self) -> Result<(), SubscriptionEnd> {
+        let slice = self
+            .chat
+            .store
+            .events_after(self.actor.account, self.last, PAGE)
+            .await?;
+        if slice.oldest_kept.is_some_and(|o| o > self.last + 1) {
+            // Retention overtook a slow reader: it must resync like a late resume.
+            self.ready.push_back(ephemeral(
+                EventType::ResyncRequired,
+                self.actor.account,
+                None,
+                serde_json::json!({ "since": self.last, "oldest_available": slice.oldest_kept.map(|o| o - 1) }),
+                Audience::Users(vec![self.actor.user]),
+            ));
+            self.last = slice.last_id;
+            self.behind = false;
+            return Ok(());
+        }
+        if slice.events.len() < PAGE as usize {
+            self.behind = false;
+        }
+        for e in slice.events {
+            if let Some(id) = e.id {
+                self.last = self.last.max(id);
+            }
+            if e.audience.includes(self.actor.user) {
+                self.ready.push_back(e);
+            }
+        }
+        Ok(())
+    }
+}

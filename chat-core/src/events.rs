@@ -1,0 +1,188 @@
+//! Events: what changed, for whom, in commit order.
+//!
+//! Every write that changes something a client shows carries [`EventDraft`]s; the backend
+//! stores them in the account's event log **in the same transaction** as the change (an
+//! outbox), giving each a per-account id that grows in commit order, and resolves its
+//! audience to the concrete users allowed to see it at that moment (e.g. the room's members
+//! after the change). Subscribers replay the log from any id they saw, then follow live
+//! events, filtering by that recorded audience — so what a client receives after a reconnect
+//! is exactly what it would have received live.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AccountId, RoomId, Timestamp, UserId};
+use crate::model::str_enum;
+
+str_enum!(
+    /// The kind of an event (the `type` field on the wire).
+    EventType {
+        /// A message was sent; `data` is the message.
+        MessageCreated => "message.created",
+        /// A message was edited; `data` is the message.
+        MessageUpdated => "message.updated",
+        /// A message was soft-deleted; `data` is the message (content null).
+        MessageDeleted => "message.deleted",
+        /// A room or DM was created; `data` is the room with its members.
+        RoomCreated => "room.created",
+        /// A room was renamed; `data` is the room.
+        RoomUpdated => "room.updated",
+        /// A room was archived; `data` is `{id}`.
+        RoomDeleted => "room.deleted",
+        /// A user joined; `data` is `{room_id, member}`.
+        MemberAdded => "member.added",
+        /// A user left or was removed; `data` is `{room_id, user_id}`.
+        MemberRemoved => "member.removed",
+        /// The recipient's read pointer moved; `data` is the read state.
+        ReadUpdated => "read.updated",
+        /// A notification for the recipient; `data` is the notification.
+        NotificationCreated => "notification.created",
+        /// Ephemeral: a user's presence changed.
+        PresenceChanged => "presence.changed",
+        /// Ephemeral: a member is typing.
+        Typing => "typing",
+        /// The requested resume point is older than the log keeps: refetch state, then follow.
+        ResyncRequired => "resync_required",
+    }
+);
+
+/// Who may receive an event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// These users (resolved when the event was committed).
+    Users(Vec<UserId>),
+    /// Every user of the account.
+    #[default]
+    Account,
+}
+
+impl Audience {
+    /// Whether `user` may receive the event.
+    pub fn includes(&self, user: UserId) -> bool {
+        match self {
+            Audience::Users(users) => users.contains(&user),
+            Audience::Account => true,
+        }
+    }
+}
+
+/// One event, as stored and as sent to clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Per-account id, strictly increasing in commit order; `None` for ephemeral events.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<i64>,
+    /// Kind.
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// Tenant.
+    pub account_id: AccountId,
+    /// The room concerned, if any.
+    pub room_id: Option<RoomId>,
+    /// Commit time.
+    pub ts: Timestamp,
+    /// The resource, rendered as the REST API renders it.
+    pub data: serde_json::Value,
+    /// Who may receive it (not sent on the wire).
+    #[serde(skip)]
+    pub audience: Audience,
+}
+
+/// Who an event drafted by the facade is for; the backend resolves it inside the write's
+/// transaction, after the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AudienceRule {
+    /// The room's members after the change, plus these users (e.g. the member just removed).
+    RoomMembers {
+        /// The room.
+        room: RoomId,
+        /// Extra recipients.
+        plus: Vec<UserId>,
+    },
+    /// Exactly these users.
+    Users(Vec<UserId>),
+}
+
+/// What an event's `data` is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Payload {
+    /// This JSON.
+    Json(serde_json::Value),
+    /// The JSON of the value the write's op returns ([`crate::store::Applied`]), which only
+    /// the backend knows (e.g. a message's `seq`).
+    Applied,
+}
+
+/// An event to append to the log with a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDraft {
+    /// Kind.
+    pub kind: EventType,
+    /// Room concerned.
+    pub room_id: Option<RoomId>,
+    /// Data.
+    pub payload: Payload,
+    /// Audience.
+    pub audience: AudienceRule,
+}
+
+impl EventDraft {
+    /// An event for the room's members (after the change).
+    pub(crate) fn room(kind: EventType, room: RoomId, payload: Payload) -> Self {
+        Self {
+            kind,
+            room_id: Some(room),
+            payload,
+            audience: AudienceRule::RoomMembers {
+                room,
+                plus: Vec::new(),
+            },
+        }
+    }
+
+    /// An event for one user.
+    pub(crate) fn user(
+        kind: EventType,
+        room: Option<RoomId>,
+        user: UserId,
+        payload: Payload,
+    ) -> Self {
+        Self {
+            kind,
+            room_id: room,
+            payload,
+            audience: AudienceRule::Users(vec![user]),
+        }
+    }
+}
+
+/// A slice of an account's event log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogSlice {
+    /// Events with ids after the requested one, ascending.
+    pub events: Vec<Event>,
+    /// The smallest id still kept, if any event is kept.
+    pub oldest_kept: Option<i64>,
+    /// The newest id ever assigned in the account (0: none).
+    pub last_id: i64,
+}
+
+/// Build an ephemeral or control event (no id).
+pub(crate) fn ephemeral(
+    kind: EventType,
+    account: AccountId,
+    room: Option<RoomId>,
+    data: serde_json::Value,
+    audience: Audience,
+) -> Event {
+    Event {
+        id: None,
+        kind,
+        account_id: account,
+        room_id: room,
+        ts: Timestamp::now(),
+        data,
+        audience,
+    }
+}

@@ -1,0 +1,234 @@
+//! The event log and subscriptions: visibility, resume without gaps or duplicates, removal
+//! and deactivation.
+
+use std::time::Duration;
+
+use crate::chat::Subscription;
+use crate::events::{Event, EventType};
+use crate::testing::fixtures::{text, world};
+use crate::testing::TestBackend;
+use crate::AccountRole;
+
+/// Generous: only a broken implementation waits this long.
+const WAIT: Duration = Duration::from_secs(10);
+/// How long "nothing more arrives" is watched.
+const QUIET: Duration = Duration::from_millis(200);
+
+async fn take(sub: &mut Subscription, n: usize) -> Vec<Event> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let e = tokio::time::timeout(WAIT, sub.next())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {n} events arrived: {out:?}", out.len()))
+            .unwrap();
+        out.push(e);
+    }
+    out
+}
+
+async fn assert_quiet(sub: &mut Subscription) {
+    if let Ok(e) = tokio::time::timeout(QUIET, sub.next()).await {
+        panic!("unexpected event: {e:?}");
+    }
+}
+
+fn kinds(events: &[Event]) -> Vec<EventType> {
+    events.iter().map(|e| e.kind).collect()
+}
+
+/// Members get the room's events; a non-member of the same account and everyone of the other
+/// account get nothing; `read.updated` reaches only the reader.
+pub async fn events_reach_exactly_their_audience(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let mut s_a1 = w.chat.subscribe(a1, None).await.unwrap();
+    let mut s_a2 = w.chat.subscribe(a2, None).await.unwrap();
+    let mut s_b = w.chat.subscribe(&w.b.agents[0], None).await.unwrap();
+    let room = w.room(sup, "ops", &[a1]).await;
+    let m = w.send(sup, room.id, "hi").await;
+    w.chat.mark_read(a1, room.id, None).await.unwrap();
+    let got = take(&mut s_a1, 3).await;
+    assert_eq!(
+        kinds(&got),
+        vec![
+            EventType::RoomCreated,
+            EventType::MessageCreated,
+            EventType::ReadUpdated
+        ]
+    );
+    assert_eq!(
+        got[1].data["id"],
+        serde_json::json!(m.id),
+        "data is the message"
+    );
+    assert_eq!(got[1].data["seq"], serde_json::json!(1));
+    assert!(got.windows(2).all(|p| p[0].id < p[1].id), "ids increase");
+    assert!(got.iter().all(|e| e.account_id == a1.account()));
+    assert_quiet(&mut s_a2).await;
+    assert_quiet(&mut s_b).await;
+}
+
+/// A client that missed 300 events (more than one log page), 200 of them visible, resumes with the last id it saw and gets exactly the
+/// visible ones, in order, once — then live events.
+pub async fn events_resume_replays_missed_exactly_once(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let shared = w.room(sup, "shared", &[a1]).await;
+    let private = w.room(sup, "private", &[a2]).await;
+    let mut sub = w.chat.subscribe(a1, None).await.unwrap();
+    w.send(sup, shared.id, "before").await;
+    let seen = take(&mut sub, 1).await;
+    let last = seen[0].id.unwrap();
+    drop(sub);
+    let mut expected = Vec::new();
+    for i in 0..300 {
+        let room = if i % 3 == 0 { private.id } else { shared.id };
+        let m = w.send(sup, room, &format!("m{i}")).await;
+        if room == shared.id {
+            expected.push(m.id);
+        }
+    }
+    let mut sub = w.chat.subscribe(a1, Some(last)).await.unwrap();
+    let got = take(&mut sub, expected.len()).await;
+    let ids: Vec<_> = got.iter().map(|e| e.data["id"].clone()).collect();
+    let want: Vec<_> = expected.iter().map(|id| serde_json::json!(id)).collect();
+    assert_eq!(
+        ids, want,
+        "replay is exactly the missed visible events, in order"
+    );
+    let live = w.send(sup, shared.id, "live").await;
+    let next = take(&mut sub, 1).await;
+    assert_eq!(next[0].data["id"], serde_json::json!(live.id));
+    assert_quiet(&mut sub).await;
+}
+
+/// Sends racing a resume: across the replay/live seam every event arrives once, in order.
+pub async fn events_resume_seam_under_concurrent_writes(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1) = (&w.a.supervisor, &w.a.agents[0]);
+    let room = w.room(sup, "busy", &[a1]).await;
+    for i in 0..50 {
+        w.send(sup, room.id, &format!("old {i}")).await;
+    }
+    let chat = w.chat.clone();
+    let sender = sup.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..100 {
+            chat.send_message(&sender, room.id, text(&format!("new {i}")))
+                .await
+                .unwrap();
+        }
+    });
+    // Resume from the room.created event (id 1 of a fresh account... or whatever came first).
+    let mut sub = w.chat.subscribe(a1, Some(0)).await.unwrap();
+    let got = take(&mut sub, 1 + 150).await;
+    writer.await.unwrap();
+    let ids: Vec<i64> = got.iter().map(|e| e.id.unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|p| p[0] < p[1]),
+        "strictly increasing: {ids:?}"
+    );
+    let seqs: Vec<i64> = got[1..]
+        .iter()
+        .map(|e| e.data["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=150).collect::<Vec<_>>(),
+        "every message once, in order"
+    );
+    assert_quiet(&mut sub).await;
+}
+
+/// A resume point the log does not have (in the future, or negative) is `resync_required`,
+/// then live events.
+pub async fn events_unknown_since_requires_resync(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1) = (&w.a.supervisor, &w.a.agents[0]);
+    let room = w.room(sup, "r", &[a1]).await;
+    for since in [10_000, -5] {
+        let mut sub = w.chat.subscribe(a1, Some(since)).await.unwrap();
+        let first = take(&mut sub, 1).await;
+        assert_eq!(first[0].kind, EventType::ResyncRequired);
+        assert_eq!(first[0].id, None);
+        let m = w.send(sup, room.id, "after").await;
+        let next = take(&mut sub, 1).await;
+        assert_eq!(next[0].data["id"], serde_json::json!(m.id));
+    }
+}
+
+/// A removed member receives `member.removed` and nothing of the room after it; a resume
+/// over the same span agrees.
+pub async fn events_removed_member_gets_removal_then_nothing(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1) = (&w.a.supervisor, &w.a.agents[0]);
+    let room = w.room(sup, "r", &[a1]).await;
+    let mut sub = w.chat.subscribe(a1, None).await.unwrap();
+    let start = sub.last_id();
+    w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
+    w.send(sup, room.id, "secret").await;
+    w.chat.rename_room(sup, room.id, "renamed").await.unwrap();
+    let got = take(&mut sub, 1).await;
+    assert_eq!(got[0].kind, EventType::MemberRemoved);
+    assert_eq!(got[0].data["user_id"], serde_json::json!(a1.user()));
+    assert_quiet(&mut sub).await;
+    let mut replay = w.chat.subscribe(a1, Some(start)).await.unwrap();
+    assert_eq!(
+        kinds(&take(&mut replay, 1).await),
+        vec![EventType::MemberRemoved]
+    );
+    assert_quiet(&mut replay).await;
+}
+
+/// Deactivating a user ends their subscriptions at once.
+pub async fn events_deactivation_ends_subscriptions(b: TestBackend) {
+    let w = world(b).await;
+    let a1 = &w.a.agents[0];
+    let mut sub = w.chat.subscribe(a1, None).await.unwrap();
+    w.chat
+        .provision_user(a1.account(), a1.user(), None, AccountRole::Agent, false)
+        .await
+        .unwrap();
+    let end = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("ended in time");
+    assert!(end.is_err(), "the subscription ends: {end:?}");
+}
+
+/// Edits, deletes, renames, membership and archive all produce their events with the
+/// resource as data.
+pub async fn events_cover_every_change(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "r", &[a1]).await;
+    let mut sub = w.chat.subscribe(a1, None).await.unwrap();
+    let m = w.send(a1, room.id, "typo").await;
+    w.chat.edit_message(a1, m.id, "fixed").await.unwrap();
+    w.chat.delete_message(a1, m.id).await.unwrap();
+    w.chat.rename_room(sup, room.id, "new name").await.unwrap();
+    w.chat
+        .add_members(sup, room.id, &[a2.user()], None)
+        .await
+        .unwrap();
+    w.chat.archive_room(sup, room.id).await.unwrap();
+    let got = take(&mut sub, 6).await;
+    assert_eq!(
+        kinds(&got),
+        vec![
+            EventType::MessageCreated,
+            EventType::MessageUpdated,
+            EventType::MessageDeleted,
+            EventType::RoomUpdated,
+            EventType::MemberAdded,
+            EventType::RoomDeleted,
+        ]
+    );
+    assert_eq!(got[1].data["content"], "fixed");
+    assert_eq!(got[2].data["content"], serde_json::Value::Null);
+    assert_eq!(got[3].data["name"], "new name");
+    assert_eq!(
+        got[4].data["member"]["user_id"],
+        serde_json::json!(a2.user())
+    );
+    assert_quiet(&mut sub).await;
+}

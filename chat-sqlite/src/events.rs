@@ -1,0 +1,173 @@
+//! The event log: appended inside the write transaction, read by subscribers, pruned by
+//! retention.
+
+use chat_core::events::{Audience, AudienceRule, Event, EventDraft, EventType, LogSlice, Payload};
+use chat_core::ids::{AccountId, RoomId, Timestamp, UserId};
+use chat_core::store::Applied;
+use chat_core::Result;
+use rusqlite::types::Type;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::db::{internal, Retention};
+
+/// Prune an account's log every this many events (amortizes the DELETE).
+const PRUNE_EVERY: i64 = 256;
+
+fn applied_json(applied: &Applied) -> serde_json::Value {
+    match applied {
+        Applied::Room(r) => serde_json::json!(r),
+        Applied::Message(m) => serde_json::json!(m),
+        Applied::Read(r) => serde_json::json!(r),
+        _ => serde_json::Value::Null,
+    }
+}
+
+fn audience(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    rule: &AudienceRule,
+) -> rusqlite::Result<Vec<UserId>> {
+    let mut users = match rule {
+        AudienceRule::RoomMembers { room, plus } => {
+            let mut members: Vec<UserId> = tx
+                .prepare_cached("SELECT user_id FROM internal_chat_members WHERE room_id = ?1 AND account_id = ?2")?
+                .query_map(params![room.0, account.0], |r| r.get(0).map(UserId))?
+                .collect::<rusqlite::Result<_>>()?;
+            members.extend(plus.iter().copied());
+            members
+        }
+        AudienceRule::Users(users) => users.clone(),
+        // An audience this backend does not know is empty: fail closed.
+        _ => Vec::new(),
+    };
+    users.sort_unstable();
+    users.dedup();
+    Ok(users)
+}
+
+/// Appends the drafts with the account's next ids; returns the stored events.
+pub(crate) fn append(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    drafts: &[EventDraft],
+    applied: &Applied,
+    retention: &Retention,
+) -> Result<Vec<Event>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let a = account.0;
+    let mut last: i64 = tx
+        .prepare_cached("SELECT last_id FROM internal_chat_event_counters WHERE account_id = ?1")
+        .and_then(|mut s| s.query_row([a], |r| r.get(0)).optional())
+        .map_err(internal)?
+        .unwrap_or(0);
+    let first = last + 1;
+    let ts = Timestamp::now();
+    let mut out = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        last += 1;
+        let data = match &d.payload {
+            Payload::Json(v) => v.clone(),
+            _ => applied_json(applied),
+        };
+        let users = audience(tx, account, &d.audience).map_err(internal)?;
+        let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+        let audience_json = serde_json::to_string(&ids).map_err(internal)?;
+        tx.prepare_cached(
+            "INSERT INTO internal_chat_events (account_id, id, type, room_id, ts, data, audience) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                a,
+                last,
+                d.kind.as_str(),
+                d.room_id.map(|r| r.0),
+                ts.0,
+                data.to_string(),
+                audience_json
+            ])
+        })
+        .map_err(internal)?;
+        out.push(Event {
+            id: Some(last),
+            kind: d.kind,
+            account_id: account,
+            room_id: d.room_id,
+            ts,
+            data,
+            audience: Audience::Users(users),
+        });
+    }
+    tx.prepare_cached(
+        "INSERT INTO internal_chat_event_counters (account_id, last_id) VALUES (?1, ?2) \
+         ON CONFLICT (account_id) DO UPDATE SET last_id = excluded.last_id",
+    )
+    .and_then(|mut s| s.execute(params![a, last]))
+    .map_err(internal)?;
+    if (first..=last).any(|id| id % PRUNE_EVERY == 0) {
+        let max_age = i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
+        tx.prepare_cached(
+            "DELETE FROM internal_chat_events WHERE account_id = ?1 AND (id <= ?2 OR ts < ?3)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                a,
+                last - retention.max_events,
+                ts.0.saturating_sub(max_age)
+            ])
+        })
+        .map_err(internal)?;
+    }
+    Ok(out)
+}
+
+fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    let bad = |i: usize| {
+        rusqlite::Error::FromSqlConversionFailure(i, Type::Text, "bad event column".into())
+    };
+    let kind: String = row.get(2)?;
+    let data: String = row.get(5)?;
+    let audience: String = row.get(6)?;
+    let users: Vec<i64> = serde_json::from_str(&audience).map_err(|_| bad(6))?;
+    Ok(Event {
+        id: Some(row.get(1)?),
+        kind: EventType::parse(&kind).ok_or_else(|| bad(2))?,
+        account_id: AccountId(row.get(0)?),
+        room_id: row.get::<_, Option<uuid::Uuid>>(3)?.map(RoomId),
+        ts: Timestamp(row.get(4)?),
+        data: serde_json::from_str(&data).map_err(|_| bad(5))?,
+        audience: Audience::Users(users.into_iter().map(UserId).collect()),
+    })
+}
+
+/// Events after `after` (ascending, at most `limit`) and the log's bounds.
+pub(crate) fn after(
+    c: &Connection,
+    account: AccountId,
+    after: i64,
+    limit: u32,
+) -> rusqlite::Result<LogSlice> {
+    let a = account.0;
+    let last_id: i64 = c
+        .prepare_cached("SELECT last_id FROM internal_chat_event_counters WHERE account_id = ?1")?
+        .query_row([a], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let oldest_kept: Option<i64> = c
+        .prepare_cached("SELECT MIN(id) FROM internal_chat_events WHERE account_id = ?1")?
+        .query_row([a], |r| r.get(0))?;
+    let events = c
+        .prepare_cached(
+            "SELECT account_id, id, type, room_id, ts, data, audience FROM internal_chat_events \
+             WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?
+        .query_map(params![a, after, limit], event)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(LogSlice {
+        events,
+        oldest_kept,
+        last_id,
+    })
+}
