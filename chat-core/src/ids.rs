@@ -80,6 +80,10 @@ uuid_id!(
     /// An audit entry.
     AuditId
 );
+uuid_id!(
+    /// An in-app notification.
+    NotificationId
+);
 
 /// A UTC instant with millisecond precision, stored as milliseconds since the Unix epoch.
 ///

@@ -24,6 +24,6 @@ pub mod validate;
 
 pub use chat::{Actor, Chat, Identity, NewMessage, NewRoom, Subscription, SubscriptionEnd};
 pub use error::{ChatError, FieldError, Result};
-pub use ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
+pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};
 pub use model::*;
 pub use store::ChatStore;

@@ -112,6 +112,35 @@ str_enum!(
     }
 );
 
+str_enum!(
+    /// Why a user was notified.
+    NotificationKind {
+        /// A message mentioned them.
+        Mention => "mention",
+        /// A message in one of their DMs.
+        Dm => "dm",
+    }
+);
+
+/// An in-app notification: one per mention and per DM message, for the recipient only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Id.
+    pub id: crate::ids::NotificationId,
+    /// Recipient.
+    pub user_id: UserId,
+    /// `mention` or `dm` (a DM message that mentions the recipient is one `mention`).
+    pub kind: NotificationKind,
+    /// The room of the message.
+    pub room_id: RoomId,
+    /// The message.
+    pub message_id: MessageId,
+    /// When the message was sent.
+    pub created_at: Timestamp,
+    /// When the recipient marked it read.
+    pub read_at: Option<Timestamp>,
+}
+
 /// A room or DM. Archived rooms are never returned by reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Room {

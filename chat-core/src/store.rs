@@ -28,8 +28,8 @@ use crate::error::Result;
 use crate::events::{Event, EventDraft, LogSlice};
 use crate::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use crate::model::{
-    AuditAction, AuditEntry, DirectoryEntry, Entitlements, Message, ReadState, Room, RoomDetail,
-    RoomRole, RoomSummary, RoomUnread,
+    AuditAction, AuditEntry, DirectoryEntry, Entitlements, Message, Notification, ReadState, Room,
+    RoomDetail, RoomRole, RoomSummary, RoomUnread,
 };
 
 /// A room as seen by one user: the facts the policy engine needs.
@@ -290,6 +290,17 @@ pub enum Op {
     ProvisionUser(DirectoryEntry),
     /// Insert or replace the account's entitlements.
     SetEntitlements(Entitlements),
+    /// Set `read_at` on the user's unread notifications: these ids (others' ids and unknown
+    /// ids are ignored) or, with `None`, all of them. Returns [`Applied::Count`] of rows
+    /// changed.
+    ReadNotifications {
+        /// Recipient.
+        user: UserId,
+        /// Which ones, or all.
+        ids: Option<Vec<crate::ids::NotificationId>>,
+        /// Time.
+        at: Timestamp,
+    },
 }
 
 /// One atomic change: all of it or nothing.
@@ -300,6 +311,7 @@ pub struct Write {
     op: Op,
     audit: Vec<AuditEntry>,
     events: Vec<EventDraft>,
+    notifications: Vec<Notification>,
 }
 
 impl Write {
@@ -310,7 +322,12 @@ impl Write {
             op,
             audit: Vec::new(),
             events: Vec::new(),
+            notifications: Vec::new(),
         }
+    }
+    pub(crate) fn notify(mut self, n: Notification) -> Self {
+        self.notifications.push(n);
+        self
     }
     pub(crate) fn event(mut self, draft: EventDraft) -> Self {
         self.events.push(draft);
@@ -346,6 +363,10 @@ impl Write {
     pub fn events(&self) -> &[EventDraft] {
         &self.events
     }
+    /// Notifications to insert in the same transaction (ids and times given).
+    pub fn notifications(&self) -> &[Notification] {
+        &self.notifications
+    }
 }
 
 /// A committed write: the op's result and the events appended with it (ids assigned).
@@ -369,6 +390,17 @@ pub enum Applied {
     Message(Message),
     /// The reader's state after `MarkRead`.
     Read(ReadState),
+    /// How many rows changed.
+    Count(u64),
+}
+
+/// Keyset position in a notification list: entries strictly older than this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationPosition {
+    /// `created_at` of the last entry seen.
+    pub created_at: Timestamp,
+    /// Its id, breaking ties.
+    pub id: crate::ids::NotificationId,
 }
 
 /// The storage backend. Object-safe: use it as `Arc<dyn ChatStore>`.
@@ -446,6 +478,17 @@ pub trait ChatStore: Send + Sync + 'static {
         after: Option<AuditPosition>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>>;
+
+    /// The user's notifications by (`created_at`, `id`) descending, strictly after `after`,
+    /// only unread ones if `unread_only`.
+    async fn list_notifications(
+        &self,
+        account: AccountId,
+        user: UserId,
+        unread_only: bool,
+        after: Option<NotificationPosition>,
+        limit: u32,
+    ) -> Result<Vec<Notification>>;
 
     /// Up to `limit` events of the account with ids above `after`, ascending, plus the log's
     /// bounds. Ids are assigned in commit order: a reader never sees id N+1 without N.

@@ -31,11 +31,12 @@ use async_trait::async_trait;
 use chat_core::events::LogSlice;
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
 use chat_core::model::{
-    AuditEntry, DirectoryEntry, Entitlements, Message, RoomDetail, RoomSummary, RoomUnread,
+    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomSummary,
+    RoomUnread,
 };
 use chat_core::store::{
     AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope, MessageAccess,
-    RoomAccess, RoomPosition, RoomScope, Write,
+    NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
 };
 use chat_core::Result;
 
@@ -202,6 +203,19 @@ impl ChatStore for SqliteStore {
         let (a, f) = (scope.account(), filter.clone());
         self.db
             .read(move |c| reads::list_audit(c, a, &f, after.as_ref(), limit))
+            .await
+    }
+
+    async fn list_notifications(
+        &self,
+        account: AccountId,
+        user: UserId,
+        unread_only: bool,
+        after: Option<NotificationPosition>,
+        limit: u32,
+    ) -> Result<Vec<Notification>> {
+        self.db
+            .read(move |c| reads::list_notifications(c, account, user, unread_only, after, limit))
             .await
     }
 

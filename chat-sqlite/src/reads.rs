@@ -3,10 +3,12 @@
 
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
 use chat_core::model::{
-    AuditEntry, DirectoryEntry, Entitlements, Message, RoomDetail, RoomRole, RoomSummary,
-    RoomUnread,
+    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomRole,
+    RoomSummary, RoomUnread,
 };
-use chat_core::store::{AuditFilter, AuditPosition, MessageAccess, RoomAccess, RoomPosition};
+use chat_core::store::{
+    AuditFilter, AuditPosition, MessageAccess, NotificationPosition, RoomAccess, RoomPosition,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::rows::{self, member_cols, message_cols, room_cols};
@@ -264,5 +266,27 @@ pub(crate) fn list_audit(
         ],
         rows::audit,
     )?
+    .collect()
+}
+
+pub(crate) fn list_notifications(
+    c: &Connection,
+    account: AccountId,
+    user: UserId,
+    unread_only: bool,
+    after: Option<NotificationPosition>,
+    limit: u32,
+) -> rusqlite::Result<Vec<Notification>> {
+    let (at, id) = match after {
+        Some(p) => (Some(p.created_at.0), Some(p.id.0)),
+        None => (None, None),
+    };
+    c.prepare_cached(
+        "SELECT id, user_id, kind, room_id, message_id, created_at, read_at FROM internal_chat_notifications \
+         WHERE account_id = ?1 AND user_id = ?2 AND (?3 = 0 OR read_at IS NULL) \
+           AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5)) \
+         ORDER BY created_at DESC, id DESC LIMIT ?6",
+    )?
+    .query_map(params![account.0, user.0, unread_only, at, id, limit], rows::notification)?
     .collect()
 }

@@ -1,9 +1,9 @@
 //! Row ↔ domain conversions shared by the queries.
 
-use chat_core::ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
+use chat_core::ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};
 use chat_core::model::{
-    AccountRole, AuditAction, AuditEntry, DirectoryEntry, Member, Message, MessageType, Room,
-    RoomRole, RoomType,
+    AccountRole, AuditAction, AuditEntry, DirectoryEntry, Member, Message, MessageType,
+    Notification, NotificationKind, Room, RoomRole, RoomType,
 };
 use rusqlite::types::Type;
 use rusqlite::Row;
@@ -128,4 +128,17 @@ pub(crate) fn directory(row: &Row<'_>) -> rusqlite::Result<DirectoryEntry> {
 /// The `dm_key` column value of an ordered pair.
 pub(crate) fn dm_key(pair: (UserId, UserId)) -> String {
     format!("{}:{}", pair.0, pair.1)
+}
+
+/// A notification from `id, user_id, kind, room_id, message_id, created_at, read_at`.
+pub(crate) fn notification(row: &Row<'_>) -> rusqlite::Result<Notification> {
+    Ok(Notification {
+        id: NotificationId(row.get::<_, Uuid>(0)?),
+        user_id: UserId(row.get(1)?),
+        kind: enum_col(row, 2, NotificationKind::parse)?,
+        room_id: RoomId(row.get::<_, Uuid>(3)?),
+        message_id: MessageId(row.get::<_, Uuid>(4)?),
+        created_at: ts(row, 5)?,
+        read_at: opt_ts(row, 6)?,
+    })
 }

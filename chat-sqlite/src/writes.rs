@@ -46,6 +46,25 @@ pub(crate) fn apply(
         .map_err(internal)?;
     }
     drop(stmt);
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO internal_chat_notifications (id, account_id, user_id, kind, room_id, message_id, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(internal)?;
+    for n in write.notifications() {
+        stmt.execute(params![
+            n.id.0,
+            account.0,
+            n.user_id.0,
+            n.kind.as_str(),
+            n.room_id.0,
+            n.message_id.0,
+            n.created_at.0
+        ])
+        .map_err(internal)?;
+    }
+    drop(stmt);
     let events = crate::events::append(&tx, account, write.events(), &applied, retention)?;
     tx.commit().map_err(internal)?;
     Ok(Committed { applied, events })
@@ -217,6 +236,27 @@ fn op(tx: &Transaction<'_>, account: AccountId, op: &Op) -> Result<Applied> {
                 params![a, e.chat_enabled, e.max_rooms, e.max_members_per_room],
             )?;
             Ok(Applied::Done)
+        }
+        Op::ReadNotifications { user, ids, at } => {
+            let n = match ids {
+                None => run(
+                    "UPDATE internal_chat_notifications SET read_at = ?1 \
+                     WHERE account_id = ?2 AND user_id = ?3 AND read_at IS NULL",
+                    params![at.0, a, user.0],
+                )?,
+                Some(ids) => {
+                    let mut n = 0;
+                    for id in ids {
+                        n += run(
+                            "UPDATE internal_chat_notifications SET read_at = ?1 \
+                             WHERE id = ?2 AND account_id = ?3 AND user_id = ?4 AND read_at IS NULL",
+                            params![at.0, id.0, a, user.0],
+                        )?;
+                    }
+                    n
+                }
+            };
+            Ok(Applied::Count(n as u64))
         }
         other => Err(ChatError::internal(format!(
             "sqlite backend does not know {other:?}"

@@ -2,12 +2,13 @@
 
 use serde_json::json;
 
+use super::notifications::notifications_for;
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
 use crate::cursor;
 use crate::error::{ChatError, FieldError, Result};
 use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{MessageId, RoomId, Timestamp, UserId};
-use crate::model::{AuditAction, Message, MessageType, Page};
+use crate::model::{AuditAction, Message, MessageType, Page, RoomType};
 use crate::policy::Action;
 use crate::store::{Applied, MemberScope, MessageAccess, Op, Precondition, RoomScope, Write};
 use crate::validate;
@@ -66,12 +67,15 @@ impl Chat {
                 Precondition::RoomLive(room),
                 same_membership(actor, &access),
             ];
-            if !mentions.is_empty() {
+            let dm = access.room.kind == RoomType::Dm;
+            let mut members = Vec::new();
+            if !mentions.is_empty() || dm {
                 let detail = self
                     .store
                     .room_detail(&RoomScope::new(actor.account, room))
                     .await?
                     .ok_or(ChatError::NotFound)?;
+                members = detail.members.iter().map(|m| m.user_id).collect();
                 let mut errors = Vec::new();
                 for (i, user) in mentions.iter().enumerate() {
                     match detail.members.iter().find(|m| m.user_id == *user) {
@@ -114,9 +118,21 @@ impl Chat {
                 edited_at: None,
                 deleted_at: None,
             };
+            let dm_peers: &[UserId] = if dm { &members } else { &[] };
+            let notifications = notifications_for(&message, dm_peers);
             let mut write = Write::new(actor.account, Op::SendMessage(message)).event(
                 EventDraft::room(EventType::MessageCreated, room, Payload::Applied),
             );
+            for n in notifications {
+                write = write
+                    .event(EventDraft::user(
+                        EventType::NotificationCreated,
+                        Some(room),
+                        n.user_id,
+                        Payload::Json(json!(n)),
+                    ))
+                    .notify(n);
+            }
             for p in write_expect {
                 write = write.expect(p);
             }

@@ -11,6 +11,7 @@
 mod admin;
 mod members;
 mod messages;
+mod notifications;
 mod read;
 mod rooms;
 mod subscribe;

@@ -99,6 +99,10 @@ macro_rules! __conformance_tests {
             events_removed_member_gets_removal_then_nothing,
             events_deactivation_ends_subscriptions,
             events_cover_every_change,
+            // Notifications.
+            notifications_for_mentions_and_dms,
+            notifications_read_and_pagination,
+            notifications_are_tenant_scoped,
             // Validation.
             validation_bad_input_writes_nothing,
             // Concurrency: limits and counters under racing writers.

@@ -15,11 +15,12 @@ use crate::error::{ChatError, Result};
 use crate::events::{Audience, AudienceRule, Event, EventDraft, LogSlice, Payload};
 use crate::ids::{AccountId, MessageId, RoomId, UserId};
 use crate::model::{
-    AuditEntry, DirectoryEntry, Entitlements, Message, RoomDetail, RoomSummary, RoomUnread,
+    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomSummary,
+    RoomUnread,
 };
 use crate::store::{
     Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope,
-    MessageAccess, RoomAccess, RoomPosition, RoomScope, Write,
+    MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
 };
 
 /// The in-memory store.
@@ -244,8 +245,33 @@ impl ChatStore for MemoryStore {
         }
         let applied = st.apply(account, write.op())?;
         st.audit.extend(write.audit_entries().iter().cloned());
+        st.notifications
+            .extend(write.notifications().iter().map(|n| (account, n.clone())));
         let events = append_events(&mut st, account, write.events(), &applied);
         Ok(Committed { applied, events })
+    }
+
+    async fn list_notifications(
+        &self,
+        account: AccountId,
+        user: UserId,
+        unread_only: bool,
+        after: Option<NotificationPosition>,
+        limit: u32,
+    ) -> Result<Vec<Notification>> {
+        let st = self.lock();
+        let mut rows: Vec<Notification> = st
+            .notifications
+            .iter()
+            .filter(|(a, n)| *a == account && n.user_id == user)
+            .map(|(_, n)| n)
+            .filter(|n| !unread_only || n.read_at.is_none())
+            .filter(|n| after.is_none_or(|p| (n.created_at, n.id) < (p.created_at, p.id)))
+            .cloned()
+            .collect();
+        rows.sort_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
+        rows.truncate(limit as usize);
+        Ok(rows)
     }
 
     async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice> {

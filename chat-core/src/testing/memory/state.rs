@@ -26,6 +26,8 @@ pub(super) struct State {
     pub(super) audit: Vec<AuditEntry>,
     /// Each account's event log (never pruned here) and last assigned id.
     pub(super) events: HashMap<AccountId, (i64, Vec<crate::events::Event>)>,
+    /// Notifications with their account.
+    pub(super) notifications: Vec<(AccountId, crate::model::Notification)>,
 }
 
 impl State {
@@ -284,6 +286,18 @@ impl State {
             Op::SetEntitlements(e) => {
                 self.entitlements.insert(account, *e);
                 Ok(Applied::Done)
+            }
+            Op::ReadNotifications { user, ids, at } => {
+                let mut n = 0;
+                for note in self.notifications.iter_mut() {
+                    let (acc, ref mut note) = *note;
+                    let chosen = ids.as_ref().is_none_or(|ids| ids.contains(&note.id));
+                    if acc == account && note.user_id == *user && chosen && note.read_at.is_none() {
+                        note.read_at = Some(*at);
+                        n += 1;
+                    }
+                }
+                Ok(Applied::Count(n))
             }
         }
     }
