@@ -17,12 +17,16 @@ pub mod hub;
 pub mod ids;
 pub mod model;
 pub mod policy;
+pub mod presence;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
 
-pub use chat::{Actor, Chat, Identity, NewMessage, NewRoom, Subscription, SubscriptionEnd};
+pub use chat::{
+    Actor, Chat, Identity, NewMessage, NewRoom, Subscription, SubscriptionEnd, TYPING_THROTTLE,
+    TYPING_TTL,
+};
 pub use error::{ChatError, FieldError, Result};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};
 pub use model::*;

@@ -15,21 +15,26 @@ mod notifications;
 mod read;
 mod rooms;
 mod subscribe;
+mod typing;
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use serde_json::json;
 
 pub use messages::NewMessage;
 pub use rooms::NewRoom;
 pub use subscribe::{Subscription, SubscriptionEnd};
+pub use typing::{TYPING_THROTTLE, TYPING_TTL};
 
 use crate::error::{ChatError, Result};
 use crate::hub::{EventBus, LocalBus, Sequencer};
 use crate::ids::{AccountId, AuditId, Timestamp, UserId};
 use crate::model::{AccountRole, AuditAction, AuditEntry};
 use crate::policy::{decide, Action, Subject};
+use crate::presence::{Presence, PresenceConfig};
 use crate::store::{ChatStore, Committed, Op, Precondition, RoomAccess, Write};
 
 /// How often an operation is decided again when its preconditions changed under it.
@@ -74,7 +79,7 @@ impl Actor {
     }
 
     /// Builds an actor without the admission checks — for the conformance suite only.
-    #[cfg(feature = "testing")]
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn unchecked(account: AccountId, user: UserId, role: AccountRole) -> Self {
         Self {
             account,
@@ -84,11 +89,16 @@ impl Actor {
     }
 }
 
+/// When each (account, user, room) last sent a typing event (for the throttle).
+type TypingLog = HashMap<(AccountId, UserId, crate::ids::RoomId), Instant>;
+
 /// The chat library's entry point. Cheap to clone.
 #[derive(Clone)]
 pub struct Chat {
     store: Arc<dyn ChatStore>,
     seq: Arc<Sequencer>,
+    presence: Presence,
+    typing: Arc<Mutex<TypingLog>>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -105,10 +115,26 @@ impl Chat {
 
     /// Wraps a store, publishing committed events on `bus`.
     pub fn with_bus(store: Arc<dyn ChatStore>, bus: Arc<dyn EventBus>) -> Self {
+        Self::with_options(store, bus, PresenceConfig::default())
+    }
+
+    /// Wraps a store with a bus and presence timings.
+    pub fn with_options(
+        store: Arc<dyn ChatStore>,
+        bus: Arc<dyn EventBus>,
+        presence: PresenceConfig,
+    ) -> Self {
         Self {
             store,
+            presence: Presence::new(bus.clone(), presence),
             seq: Arc::new(Sequencer::new(bus)),
+            typing: Arc::default(),
         }
+    }
+
+    /// The presence tracker: transports open a [`crate::presence::Connection`] per client.
+    pub fn presence(&self) -> &Presence {
+        &self.presence
     }
 
     /// The event bus (for hosts that publish ephemeral events or bridge nodes).

@@ -99,6 +99,7 @@ macro_rules! __conformance_tests {
             events_removed_member_gets_removal_then_nothing,
             events_deactivation_ends_subscriptions,
             events_cover_every_change,
+            events_typing_reaches_other_members_throttled,
             // Notifications.
             notifications_for_mentions_and_dms,
             notifications_read_and_pagination,

@@ -232,3 +232,26 @@ pub async fn events_cover_every_change(b: TestBackend) {
     );
     assert_quiet(&mut sub).await;
 }
+
+/// Typing reaches the room's other members (not the typist, not non-members), is throttled,
+/// carries its expiry, and needs the right to send.
+pub async fn events_typing_reaches_other_members_throttled(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "r", &[a1]).await;
+    let mut s_a1 = w.chat.subscribe(a1, None).await.unwrap();
+    let mut s_sup = w.chat.subscribe(sup, None).await.unwrap();
+    let mut s_a2 = w.chat.subscribe(a2, None).await.unwrap();
+    assert!(w.chat.typing(sup, room.id).await.unwrap());
+    assert!(!w.chat.typing(sup, room.id).await.unwrap(), "throttled");
+    let got = take(&mut s_a1, 1).await;
+    assert_eq!(got[0].kind, EventType::Typing);
+    assert_eq!(got[0].id, None, "ephemeral");
+    assert_eq!(got[0].data["user_id"], serde_json::json!(sup.user()));
+    assert!(got[0].data["expires_at"].is_string());
+    assert_quiet(&mut s_a1).await;
+    assert_quiet(&mut s_sup).await;
+    assert_quiet(&mut s_a2).await;
+    crate::testing::fixtures::not_found(w.chat.typing(a2, room.id).await, "non-member typing");
+    crate::testing::fixtures::not_found(w.chat.typing(&w.b.agents[0], room.id).await, "foreign");
+}
