@@ -6,7 +6,7 @@ use chat_core::ids::{AccountId, RoomId, Timestamp, UserId};
 use chat_core::store::Applied;
 use chat_core::Result;
 use rusqlite::types::Type;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{internal, Retention};
 
@@ -23,7 +23,7 @@ fn applied_json(applied: &Applied) -> serde_json::Value {
 }
 
 fn audience(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     account: AccountId,
     rule: &AudienceRule,
 ) -> rusqlite::Result<Vec<UserId>> {
@@ -47,7 +47,7 @@ fn audience(
 
 /// Appends the drafts with the account's next ids; returns the stored events.
 pub(crate) fn append(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     account: AccountId,
     drafts: &[EventDraft],
     applied: &Applied,

@@ -46,7 +46,6 @@ pub use migrate::SCHEMA_VERSION;
 /// The SQLite store. Cheap to share: wrap it in an `Arc` (as `Arc<dyn ChatStore>`).
 pub struct SqliteStore {
     db: Arc<db::Db>,
-    retention: Retention,
     path: PathBuf,
     // Keeps a temporary database's directory alive as long as the store.
     _temp: Option<tempfile::TempDir>,
@@ -72,7 +71,6 @@ impl SqliteStore {
         let db = db::Db::open(&path, options)?;
         Ok(Self {
             db: Arc::new(db),
-            retention: options.retention,
             path,
             _temp: None,
         })
@@ -226,10 +224,6 @@ impl ChatStore for SqliteStore {
     }
 
     async fn apply(&self, write: Write) -> Result<Committed> {
-        let retention = self.retention;
-        self.db
-            .writer
-            .run(move |conn| writes::apply(conn, &write, &retention))
-            .await
+        self.db.writer.apply(write).await
     }
 }

@@ -1,32 +1,59 @@
-//! The one write path: preconditions, the op, the audit rows — one `BEGIN IMMEDIATE`
-//! transaction on the writer connection.
+//! The one write path: preconditions, the op, the audit, notification and event rows of each
+//! write, in `BEGIN IMMEDIATE` transactions on the writer connection — one per write, or one
+//! per batch of concurrent writes (group commit), each write inside its own savepoint so a
+//! failed write rolls back alone.
 
 use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::model::{Message, ReadState, RoomRole};
 use chat_core::store::{Applied, Committed, Op, Precondition, Write};
 use chat_core::{ChatError, Result};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::db::{internal, Retention};
 use crate::rows;
 
-/// Applies `write` atomically: preconditions, op, audit rows, event log rows.
-pub(crate) fn apply(
+/// Applies a batch of writes in one transaction; each write succeeds or fails on its own
+/// (savepoints), and none is reported successful unless the transaction commits.
+pub(crate) fn apply_batch(
     conn: &mut Connection,
-    write: &Write,
+    writes: &[&Write],
     retention: &Retention,
-) -> Result<Committed> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(internal)?;
+) -> Vec<Result<Committed>> {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return writes.iter().map(|_| Err(internal(&e))).collect(),
+    };
+    let mut results = Vec::with_capacity(writes.len());
+    if let [only] = writes {
+        // Alone in its transaction: a failure drops (rolls back) the transaction itself.
+        results.push(apply_one(&tx, only, retention));
+    } else {
+        for w in writes {
+            let result = tx.savepoint().map_err(internal).and_then(|sp| {
+                let r = apply_one(&sp, w, retention)?;
+                sp.commit().map_err(internal)?;
+                Ok(r)
+            });
+            results.push(result);
+        }
+    }
+    if results.iter().any(Result::is_ok) {
+        if let Err(e) = tx.commit() {
+            return writes.iter().map(|_| Err(internal(&e))).collect();
+        }
+    }
+    results
+}
+
+/// Applies one write inside the open transaction `tx`.
+fn apply_one(tx: &Connection, write: &Write, retention: &Retention) -> Result<Committed> {
     let account = write.account();
     for p in write.preconditions() {
-        if !holds(&tx, account, p).map_err(internal)? {
-            // Dropping `tx` rolls back; nothing was written yet anyway.
+        if !holds(tx, account, p).map_err(internal)? {
             return Err(ChatError::Conflict(format!("precondition failed: {p:?}")));
         }
     }
-    let applied = op(&tx, account, write.op())?;
+    let applied = op(tx, account, write.op())?;
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO internal_chat_audit (id, account_id, actor_id, action, target_id, metadata, created_at) \
@@ -65,16 +92,15 @@ pub(crate) fn apply(
         .map_err(internal)?;
     }
     drop(stmt);
-    let events = crate::events::append(&tx, account, write.events(), &applied, retention)?;
-    tx.commit().map_err(internal)?;
+    let events = crate::events::append(tx, account, write.events(), &applied, retention)?;
     Ok(Committed { applied, events })
 }
 
-fn exists(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<bool> {
+fn exists(tx: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<bool> {
     tx.prepare_cached(sql)?.exists(p)
 }
 
-fn holds(tx: &Transaction<'_>, account: AccountId, p: &Precondition) -> rusqlite::Result<bool> {
+fn holds(tx: &Connection, account: AccountId, p: &Precondition) -> rusqlite::Result<bool> {
     let a = account.0;
     match p {
         Precondition::RoomLive(room) => exists(
@@ -134,7 +160,7 @@ fn holds(tx: &Transaction<'_>, account: AccountId, p: &Precondition) -> rusqlite
     }
 }
 
-fn op(tx: &Transaction<'_>, account: AccountId, op: &Op) -> Result<Applied> {
+fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied> {
     let a = account.0;
     let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<usize> {
         tx.prepare_cached(sql)
@@ -265,7 +291,7 @@ fn op(tx: &Transaction<'_>, account: AccountId, op: &Op) -> Result<Applied> {
 }
 
 fn add_members(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     a: i64,
     room: RoomId,
     members: &[(UserId, RoomRole)],
@@ -284,7 +310,7 @@ fn add_members(
     Ok(())
 }
 
-fn send(tx: &Transaction<'_>, a: i64, m: &Message) -> Result<Message> {
+fn send(tx: &Connection, a: i64, m: &Message) -> Result<Message> {
     let seq: i64 = tx
         .prepare_cached(
             "UPDATE internal_chat_rooms SET last_seq = last_seq + 1, last_message_at = ?1 \
@@ -325,7 +351,7 @@ fn send(tx: &Transaction<'_>, a: i64, m: &Message) -> Result<Message> {
     Ok(Message { seq, ..m.clone() })
 }
 
-fn delete(tx: &Transaction<'_>, a: i64, id: MessageId, at: Timestamp) -> Result<()> {
+fn delete(tx: &Connection, a: i64, id: MessageId, at: Timestamp) -> Result<()> {
     let (room, sender, seq): (uuid::Uuid, i64, i64) = tx
         .prepare_cached(
             "UPDATE internal_chat_messages SET deleted_at = ?1, content = NULL \
@@ -354,7 +380,7 @@ fn delete(tx: &Transaction<'_>, a: i64, id: MessageId, at: Timestamp) -> Result<
 
 /// Moves `user`'s pointer forward to `to`, lowering the counters by what is now read.
 /// Cost is proportional to the messages newly read, never to history or remaining backlog.
-fn advance(tx: &Transaction<'_>, room: RoomId, user: UserId, to: i64, at: Timestamp) -> Result<()> {
+fn advance(tx: &Connection, room: RoomId, user: UserId, to: i64, at: Timestamp) -> Result<()> {
     let from: i64 = tx
         .prepare_cached(
             "SELECT last_read_seq FROM internal_chat_members WHERE room_id = ?1 AND user_id = ?2",
@@ -388,7 +414,7 @@ fn advance(tx: &Transaction<'_>, room: RoomId, user: UserId, to: i64, at: Timest
 }
 
 fn mark_read(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     a: i64,
     room: RoomId,
     user: UserId,

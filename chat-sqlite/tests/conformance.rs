@@ -3,12 +3,24 @@
 use std::sync::Arc;
 
 use chat_core::testing::TestBackend;
-use chat_sqlite::SqliteStore;
+use chat_sqlite::{Options, SqliteStore};
 
 /// A fresh temporary database. Audit failures are injected with a trigger created through a
 /// second connection, so the store itself has no test-only code path.
 fn backend() -> TestBackend {
-    let store = SqliteStore::open_temporary().unwrap_or_else(|e| panic!("open: {e}"));
+    backend_with(&Options::default())
+}
+
+/// The same with one transaction per write (group commit off).
+fn backend_one_tx_per_write() -> TestBackend {
+    backend_with(&Options {
+        group_commit: false,
+        ..Options::default()
+    })
+}
+
+fn backend_with(options: &Options) -> TestBackend {
+    let store = SqliteStore::open_temporary_with(options).unwrap_or_else(|e| panic!("open: {e}"));
     let path = store.path().to_path_buf();
     let fail_audit = move |on: bool| {
         let conn = rusqlite::Connection::open(&path).unwrap_or_else(|e| panic!("open: {e}"));
@@ -30,3 +42,7 @@ fn backend() -> TestBackend {
 }
 
 chat_core::chat_store_conformance!(backend);
+
+mod one_tx_per_write {
+    chat_core::chat_store_conformance!(super::backend_one_tx_per_write);
+}
