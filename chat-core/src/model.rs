@@ -10,8 +10,7 @@ use crate::ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
 macro_rules! str_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
             $($(#[$vdoc])* $variant),+
         }
@@ -34,6 +33,22 @@ macro_rules! str_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        // On the wire exactly as stored (`as_str`): `"room.created"`, `"admin"`.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&s).ok_or_else(|| {
+                    serde::de::Error::unknown_variant(&s, &[$($s),+])
+                })
             }
         }
     };
@@ -333,3 +348,18 @@ pub struct Page<T> {
 }
 
 pub(crate) use str_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_use_their_wire_spelling() {
+        assert_eq!(serde_json::json!(AuditAction::RoomCreated), "room.created");
+        assert_eq!(serde_json::json!(AccountRole::Supervisor), "supervisor");
+        let parsed: AuditAction = serde_json::from_str("\"message.deleted\"").unwrap();
+        assert_eq!(parsed, AuditAction::MessageDeleted);
+        assert!(serde_json::from_str::<RoomRole>("\"boss\"").is_err());
+        assert!(serde_json::from_str::<RoomRole>("3").is_err());
+    }
+}

@@ -1,7 +1,36 @@
 //! # chat-server-min
 //!
-//! The HTTP API v1 (`shared/spec/chat-api-v1.md`) over [`chat_core::Chat`] will live here
-//! (issue #3). Until then the crate only re-exports the library so that the workspace layout
-//! is the final one; it serves nothing.
+//! The HTTP API v1 of the internal team chat (`shared/spec/chat-api-v1.md`, all but the
+//! realtime section), a thin hyper server over the [`chat_core::Chat`] facade. Every business
+//! rule lives in `chat-core`; this crate authenticates, decodes, calls the facade and renders
+//! its result or its [`chat_core::ChatError`] (mapped to HTTP in one place,
+//! [`http::ApiError`]).
+//!
+//! Embed it with [`serve`]:
+//!
+//! ```no_run
+//! # async fn run(chat: chat_core::Chat) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! let config = chat_server_min::Config::new(std::env::var("CHAT_JWT_SECRET").unwrap_or_default())
+//!     .map_err(std::io::Error::other)?;
+//! chat_server_min::serve(listener, chat, config, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod auth;
+pub mod config;
+pub mod dev;
+pub mod http;
+pub mod ops;
+pub mod ratelimit;
+pub mod routes;
+pub mod server;
 
 pub use chat_core;
+pub use config::{Config, ConfigError, RateConfig};
+pub use server::serve;

@@ -82,6 +82,7 @@ impl Chat {
         };
         self.commit(Write::new(account, Op::ProvisionUser(entry.clone())))
             .await?;
+        self.admission.forget_user(account, user);
         if !active {
             // Live streams of a deactivated user end now, not at their next request.
             self.bus().publish(account, FeedItem::UserDeactivated(user));
@@ -110,6 +111,7 @@ impl Chat {
         }
         self.commit(Write::new(account, Op::SetEntitlements(entitlements)))
             .await?;
+        self.admission.forget_account(account);
         Ok(entitlements)
     }
 

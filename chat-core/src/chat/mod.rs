@@ -9,6 +9,7 @@
 //! decided again, a bounded number of times.
 
 mod admin;
+mod admission;
 mod members;
 mod messages;
 mod notifications;
@@ -35,12 +36,10 @@ use crate::ids::{AccountId, AuditId, Timestamp, UserId};
 use crate::model::{AccountRole, AuditAction, AuditEntry};
 use crate::policy::{decide, Action, Subject};
 use crate::presence::{Presence, PresenceConfig};
-use crate::store::{ChatStore, Committed, Op, Precondition, RoomAccess, Write};
+use crate::store::{ChatStore, Committed, Precondition, RoomAccess, Write};
 
 /// How often an operation is decided again when its preconditions changed under it.
 const ATTEMPTS: usize = 4;
-/// A caller's directory entry is rewritten at most this often when nothing else changed.
-const SEEN_REFRESH_MS: i64 = 60_000;
 
 /// Who the host platform says the caller is (the verified token's claims).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +61,7 @@ pub struct Actor {
     account: AccountId,
     user: UserId,
     role: AccountRole,
+    request_id: Option<Arc<str>>,
 }
 
 impl Actor {
@@ -78,6 +78,18 @@ impl Actor {
         self.role
     }
 
+    /// Tags what this actor does with a request id, which audit entries record in their
+    /// metadata (`request_id`) so an entry can be traced to its request's log line.
+    pub fn with_request_id(mut self, id: impl Into<Arc<str>>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// The request id set by [`Actor::with_request_id`].
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
     /// Builds an actor without the admission checks — for the conformance suite only.
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn unchecked(account: AccountId, user: UserId, role: AccountRole) -> Self {
@@ -85,6 +97,7 @@ impl Actor {
             account,
             user,
             role,
+            request_id: None,
         }
     }
 }
@@ -99,6 +112,7 @@ pub struct Chat {
     seq: Arc<Sequencer>,
     presence: Presence,
     typing: Arc<Mutex<TypingLog>>,
+    admission: Arc<admission::Admission>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -129,6 +143,7 @@ impl Chat {
             presence: Presence::new(bus.clone(), presence),
             seq: Arc::new(Sequencer::new(bus)),
             typing: Arc::default(),
+            admission: Arc::default(),
         }
     }
 
@@ -157,49 +172,6 @@ impl Chat {
             .map_err(|e| ChatError::internal(format!("write task failed: {e}")))?
     }
 
-    /// Admits a caller: refuses a disabled account (`EntitlementDenied`) or a deactivated user
-    /// (`UserDeactivated`), and records the caller in the account's directory (rewriting the
-    /// entry only when the name or role changed, or once a minute for `last_seen_at`).
-    pub async fn enter(&self, id: Identity) -> Result<Actor> {
-        if id.account.0 <= 0 || id.user.0 <= 0 {
-            return Err(ChatError::Unauthorized);
-        }
-        let entitlements = self.store.entitlements(id.account).await?;
-        if !entitlements.chat_enabled {
-            return Err(ChatError::EntitlementDenied("chat_enabled"));
-        }
-        let name = id
-            .name
-            .as_deref()
-            .map(display_name)
-            .filter(|n| !n.is_empty());
-        let now = Timestamp::now();
-        let known = self.store.directory(id.account, &[id.user]).await?.pop();
-        let fresh = match &known {
-            Some(e) if !e.active => return Err(ChatError::UserDeactivated),
-            Some(e) => {
-                e.role == id.role
-                    && (name.is_none() || name == e.name)
-                    && now.0 - e.last_seen_at.0 < SEEN_REFRESH_MS
-            }
-            None => false,
-        };
-        if !fresh {
-            let op = Op::SeenUser {
-                user: id.user,
-                name,
-                role: id.role,
-                at: now,
-            };
-            self.commit(Write::new(id.account, op)).await?;
-        }
-        Ok(Actor {
-            account: id.account,
-            user: id.user,
-            role: id.role,
-        })
-    }
-
     /// Answers when the store answers.
     pub async fn health(&self) -> Result<()> {
         self.store.entitlements(AccountId(0)).await.map(|_| ())
@@ -212,15 +184,6 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound)
     }
-}
-
-/// The token's display name, trimmed, without control characters, at most 80 characters.
-fn display_name(raw: &str) -> String {
-    raw.trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(crate::validate::MAX_NAME_CHARS)
-        .collect()
 }
 
 /// Runs `attempt` again while it fails with `Conflict` (a precondition changed), up to
@@ -276,6 +239,9 @@ fn audit(
 ) -> AuditEntry {
     if let Some(obj) = metadata.as_object_mut() {
         obj.insert("account_role".into(), json!(actor.role.as_str()));
+        if let Some(id) = &actor.request_id {
+            obj.insert("request_id".into(), json!(&**id));
+        }
         if let Some(a) = access {
             obj.insert("room_id".into(), json!(a.room.id.to_string()));
             obj.insert("room_role".into(), json!(a.membership.map(|r| r.as_str())));

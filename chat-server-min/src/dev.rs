@@ -1,0 +1,202 @@
+//! `--dev` mode helpers: a generated secret, a seeded demo account, and a curl walk-through.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use chat_core::{
+    AccountId, AccountRole, Actor, Chat, ChatError, Identity, NewMessage, NewRoom, RoomId,
+    RoomType, UserId,
+};
+
+use crate::auth;
+
+/// The demo account's id.
+pub const DEMO_ACCOUNT: i64 = 1;
+
+/// The demo users: id, role, name.
+pub const DEMO_USERS: [(i64, AccountRole, &str); 4] = [
+    (1, AccountRole::Admin, "Ada Admin"),
+    (2, AccountRole::Supervisor, "Sam Supervisor"),
+    (3, AccountRole::Agent, "Alice Agent"),
+    (4, AccountRole::Agent, "Bob Agent"),
+];
+
+/// Name of the demo team room.
+pub const DEMO_ROOM: &str = "General";
+
+/// What [`seed`] made (or found).
+#[derive(Debug, Clone, Copy)]
+pub struct Demo {
+    /// The team room.
+    pub room: RoomId,
+    /// The DM between the two agents.
+    pub dm: RoomId,
+}
+
+/// `bytes` random bytes as lowercase hex (for generated secrets).
+pub fn random_hex(bytes: usize) -> Result<String, getrandom::Error> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)?;
+    Ok(buf.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    }))
+}
+
+async fn actor(chat: &Chat, user: i64) -> Result<Actor, ChatError> {
+    let (id, role, name) = DEMO_USERS
+        .iter()
+        .find(|(u, _, _)| *u == user)
+        .copied()
+        .ok_or(ChatError::NotFound)?;
+    chat.enter(Identity {
+        account: AccountId(DEMO_ACCOUNT),
+        user: UserId(id),
+        role,
+        name: Some(name.to_owned()),
+    })
+    .await
+}
+
+async fn say(
+    chat: &Chat,
+    who: &Actor,
+    room: RoomId,
+    key: &str,
+    text: &str,
+) -> Result<(), ChatError> {
+    let msg = NewMessage {
+        content: text.to_owned(),
+        client_id: Some(key.to_owned()),
+        ..NewMessage::default()
+    };
+    chat.send_message(who, room, msg).await.map(|_| ())
+}
+
+/// Seeds the demo account: an admin, a supervisor, two agents, a team room and a DM with a
+/// few messages. Idempotent: run again on the same database, it finds what it made.
+pub async fn seed(chat: &Chat) -> Result<Demo, ChatError> {
+    let account = AccountId(DEMO_ACCOUNT);
+    for (user, role, name) in DEMO_USERS {
+        chat.provision_user(account, UserId(user), Some(name), role, true)
+            .await?;
+    }
+    let admin = actor(chat, 1).await?;
+    let supervisor = actor(chat, 2).await?;
+    let alice = actor(chat, 3).await?;
+    let bob = actor(chat, 4).await?;
+
+    let existing = chat.list_rooms(&admin, None, Some(100)).await?;
+    let room = match existing
+        .items
+        .iter()
+        .find(|r| r.room.kind == RoomType::Room && r.room.name.as_deref() == Some(DEMO_ROOM))
+    {
+        Some(r) => r.room.id,
+        None => {
+            let input = NewRoom {
+                kind: RoomType::Room,
+                name: Some(DEMO_ROOM.to_owned()),
+                member_ids: vec![UserId(2), UserId(3), UserId(4)],
+            };
+            chat.create_room(&admin, input).await?.0.id
+        }
+    };
+    say(
+        chat,
+        &admin,
+        room,
+        "seed-room-1",
+        "Welcome to the team room!",
+    )
+    .await?;
+    say(
+        chat,
+        &supervisor,
+        room,
+        "seed-room-2",
+        "Shift handover at 17:00.",
+    )
+    .await?;
+    say(chat, &alice, room, "seed-room-3", "Noted, thanks.").await?;
+
+    let dm = NewRoom {
+        kind: RoomType::Dm,
+        name: None,
+        member_ids: vec![UserId(4)],
+    };
+    let dm = chat.create_room(&alice, dm).await?.0.id;
+    say(
+        chat,
+        &alice,
+        dm,
+        "seed-dm-1",
+        "Hi Bob, can you take ticket 4711?",
+    )
+    .await?;
+    say(chat, &bob, dm, "seed-dm-2", "Sure, on it.").await?;
+    say(chat, &alice, dm, "seed-dm-3", "Thanks!").await?;
+    Ok(Demo { room, dm })
+}
+
+/// The text `--dev` prints: tokens for every demo user and ready-to-paste curl commands.
+pub fn walkthrough(
+    base_url: &str,
+    secret: &[u8],
+    service_token: Option<&str>,
+    demo: &Demo,
+) -> Result<String, ChatError> {
+    let ttl = Duration::from_secs(12 * 3600);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n=== chat-server-min dev mode: demo account {DEMO_ACCOUNT} ===\n"
+    );
+    let _ = writeln!(out, "# tokens (valid 12 h):");
+    for (user, role, name) in DEMO_USERS {
+        let token = auth::mint(secret, DEMO_ACCOUNT, user, role, Some(name), ttl)?;
+        let var = match user {
+            1 => "ADMIN",
+            2 => "SUPERVISOR",
+            3 => "ALICE",
+            _ => "BOB",
+        };
+        let _ = writeln!(out, "export {var}='{token}'   # user {user}, {role}");
+    }
+    let api = format!("{base_url}/api/v1/accounts/{DEMO_ACCOUNT}/chat");
+    let (room, dm) = (demo.room, demo.dm);
+    let _ = writeln!(
+        out,
+        "export CHAT='{api}'\n\n\
+# Alice's rooms, with unread counts
+curl -s \"$CHAT/rooms\" -H \"Authorization: Bearer $ALICE\"\n\
+# the DM's messages, newest first
+curl -s \"$CHAT/rooms/{dm}/messages?limit=10\" -H \"Authorization: Bearer $ALICE\"\n\
+# Bob answers (201; send again with the same client_id: 200, nothing new)
+curl -s -X POST \"$CHAT/rooms/{dm}/messages\" -H \"Authorization: Bearer $BOB\" \\\n  -H 'Content-Type: application/json' -d '{{\"content\":\"Done!\",\"client_id\":\"walk-1\"}}'\n\
+# Alice's unread counts, then mark the DM read
+curl -s \"$CHAT/unread\" -H \"Authorization: Bearer $ALICE\"\n\
+curl -s -X POST \"$CHAT/rooms/{dm}/read\" -H \"Authorization: Bearer $ALICE\"\n\
+# the team room with its members; an agent may not create rooms (403)
+curl -s \"$CHAT/rooms/{room}\" -H \"Authorization: Bearer $SUPERVISOR\"\n\
+curl -s -X POST \"$CHAT/rooms\" -H \"Authorization: Bearer $ALICE\" \\\n  -H 'Content-Type: application/json' -d '{{\"type\":\"room\",\"name\":\"Mine\"}}'\n\
+# the audit log (admins only)
+curl -s \"$CHAT/audit?limit=5\" -H \"Authorization: Bearer $ADMIN\"\n\
+# operations
+curl -s {base_url}/healthz; curl -s {base_url}/metrics | head"
+    );
+    if let Some(token) = service_token {
+        let _ = writeln!(
+            out,
+            "# service API (host platform)\nexport SERVICE='{token}'\n\
+curl -s -X PUT \"$CHAT/users/5\" -H \"Authorization: Bearer $SERVICE\" \\\n  -H 'Content-Type: application/json' -d '{{\"name\":\"Carol Agent\",\"role\":\"agent\",\"active\":true}}'\n\
+curl -s \"$CHAT/entitlements\" -H \"Authorization: Bearer $SERVICE\""
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n# more tokens: CHAT_JWT_SECRET='{}' chat-server-min token --account 1 --user 3 --role agent\n",
+        String::from_utf8_lossy(secret)
+    );
+    Ok(out)
+}

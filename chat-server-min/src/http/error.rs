@@ -1,0 +1,94 @@
+//! The one place where failures become HTTP responses.
+//!
+//! Every non-2xx response has the body
+//! `{"error": {"code", "message", "request_id", "details"?}}`; internal details go to the log,
+//! never to the client.
+
+use chat_core::ChatError;
+use http::StatusCode;
+use serde_json::json;
+
+use super::response::Reply;
+
+/// A failed request: a library error, or one of the few transport-level refusals the library
+/// has no variant for.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Anything the library (or the server on its behalf) reports.
+    Chat(ChatError),
+    /// The path exists but not with this method (`405 method_not_allowed`, with `Allow`).
+    MethodNotAllowed(String),
+}
+
+impl From<ChatError> for ApiError {
+    fn from(e: ChatError) -> Self {
+        Self::Chat(e)
+    }
+}
+
+impl ApiError {
+    /// The response for this error, carrying `request_id` in the body.
+    pub fn into_reply(self, request_id: &str) -> Reply {
+        match self {
+            Self::Chat(e) => chat_error_reply(&e, request_id),
+            Self::MethodNotAllowed(allow) => {
+                let body = json!({"error": {
+                    "code": "method_not_allowed",
+                    "message": "method not allowed on this path",
+                    "request_id": request_id,
+                }});
+                Reply::json_value(StatusCode::METHOD_NOT_ALLOWED, body).header("allow", allow)
+            }
+        }
+    }
+}
+
+fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let ChatError::Internal(detail) = e {
+        tracing::error!(request_id, detail = %detail, "internal error");
+    }
+    let mut error = json!({
+        "code": e.code(),
+        "message": e.public_message(),
+        "request_id": request_id,
+    });
+    if let ChatError::Validation(fields) = e {
+        error["details"] = json!(fields);
+    }
+    let mut reply = Reply::json_value(status, json!({ "error": error }));
+    if let ChatError::RateLimited { retry_after_secs } = e {
+        reply = reply.header("retry-after", (*retry_after_secs).max(1).to_string());
+    }
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_stay_private() {
+        let r = ApiError::Chat(ChatError::internal("secret path /x")).into_reply("rid");
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let body = String::from_utf8(r.body.to_vec()).unwrap_or_default();
+        assert!(!body.contains("secret"));
+        assert!(body.contains("\"request_id\":\"rid\""));
+    }
+
+    #[test]
+    fn validation_has_details_and_rate_limit_has_retry_after() {
+        let r = ApiError::Chat(ChatError::invalid("name", "too long")).into_reply("r");
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        assert_eq!(v["error"]["details"][0]["field"], "name");
+        let r = ApiError::Chat(ChatError::RateLimited {
+            retry_after_secs: 0,
+        })
+        .into_reply("r");
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| *k == "retry-after" && v == "1"));
+    }
+}

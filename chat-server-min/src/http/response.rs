@@ -1,0 +1,104 @@
+//! Response values built by handlers and turned into hyper responses in one place.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use serde::Serialize;
+
+/// A handler's answer, before the common headers are added.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: StatusCode,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// `Content-Type` of `body` (`None` for an empty body).
+    pub content_type: Option<&'static str>,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A JSON body. Serializing the library's types cannot fail; if it ever did, the client
+    /// gets a 500 rather than a broken body.
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Self {
+                status,
+                headers: Vec::new(),
+                content_type: Some("application/json"),
+                body: Bytes::from(body),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "response serialization failed");
+                Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    headers: Vec::new(),
+                    content_type: Some("application/json"),
+                    body: Bytes::from_static(
+                        br#"{"error":{"code":"internal","message":"internal error"}}"#,
+                    ),
+                }
+            }
+        }
+    }
+
+    /// A JSON body from a `serde_json::Value`.
+    pub fn json_value(status: StatusCode, value: serde_json::Value) -> Self {
+        Self::json(status, &value)
+    }
+
+    /// `204 No Content`.
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            headers: Vec::new(),
+            content_type: None,
+            body: Bytes::new(),
+        }
+    }
+
+    /// A body with an explicit content type.
+    pub fn raw(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            content_type: Some(content_type),
+            body: body.into(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The hyper response, with `X-Request-Id`, `Cache-Control: no-store` and
+    /// `X-Content-Type-Options: nosniff`.
+    pub fn into_response(self, request_id: &str) -> Response<Full<Bytes>> {
+        let mut res = Response::new(Full::new(self.body));
+        *res.status_mut() = self.status;
+        let h = res.headers_mut();
+        if let Some(ct) = self.content_type {
+            h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        h.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        h.insert(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            h.insert(super::request_id::HEADER, v);
+        }
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.append(name, v);
+            }
+        }
+        res
+    }
+}

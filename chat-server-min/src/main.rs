@@ -1,0 +1,121 @@
+//! `chat-server-min`: parses configuration and calls [`chat_server_min::serve`]; `--dev` seeds a
+//! demo account; `token` mints a user token.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chat_core::{AccountRole, Chat};
+use chat_server_min::config::{Cli, Command, ServerArgs, TokenArgs, MIN_SECRET_BYTES};
+use chat_server_min::{auth, dev, ops, serve};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Token(args)) => token(&cli.server, &args),
+        None => run(&cli.server),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chat-server-min: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn secret_from(args: &ServerArgs) -> Result<Vec<u8>, String> {
+    match args.jwt_secret.as_deref() {
+        Some(s) if s.len() >= MIN_SECRET_BYTES => Ok(s.as_bytes().to_vec()),
+        Some(_) => Err(format!("CHAT_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")),
+        None => Err(format!(
+            "CHAT_JWT_SECRET is required (at least {MIN_SECRET_BYTES} bytes); try --dev for a local demo"
+        )),
+    }
+}
+
+fn token(args: &ServerArgs, t: &TokenArgs) -> Result<(), String> {
+    let secret = secret_from(args)?;
+    let role = AccountRole::parse(&t.role)
+        .ok_or_else(|| format!("unknown role `{}` (admin, supervisor, agent)", t.role))?;
+    if t.account <= 0 || t.user <= 0 {
+        return Err("--account and --user must be positive".into());
+    }
+    let token = auth::mint(&secret, t.account, t.user, role, t.name.as_deref(), t.ttl)
+        .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+fn run(args: &ServerArgs) -> Result<(), String> {
+    ops::log::init_stderr();
+    let secret = match (&args.jwt_secret, args.dev) {
+        (None, true) => dev::random_hex(32).map_err(|e| e.to_string())?.into_bytes(),
+        _ => secret_from(args)?,
+    };
+    let mut config = args.config(secret).map_err(|e| e.to_string())?;
+    if args.dev && config.service_token.is_none() {
+        let generated = dev::random_hex(24).map_err(|e| e.to_string())?;
+        config = config
+            .with_service_token(generated)
+            .map_err(|e| e.to_string())?;
+    }
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(if args.dev { "chat-dev.db" } else { "chat.db" }));
+    let store = chat_sqlite::SqliteStore::open(&db)
+        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let chat = Chat::new(Arc::new(store));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if args.dev {
+            let demo = dev::seed(&chat).await.map_err(|e| e.to_string())?;
+            let text = dev::walkthrough(
+                &format!("http://{addr}"),
+                &config.jwt_secret,
+                config.service_token.as_deref(),
+                &demo,
+            )
+            .map_err(|e| e.to_string())?;
+            println!("{text}");
+        }
+        tracing::info!(addr = %addr, db = %db.display(), dev = args.dev, "listening");
+        serve(listener, chat, config, shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

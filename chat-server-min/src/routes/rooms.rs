@@ -1,0 +1,83 @@
+//! `/rooms` and `/rooms/{room_id}`.
+
+use chat_core::{NewRoom, RoomId, RoomType, UserId};
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::{HandlerResult, UserCall};
+use crate::http::{decode_json, Reply};
+
+/// Body of `POST /rooms`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRoom {
+    #[serde(rename = "type")]
+    kind: RoomType,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    member_ids: Vec<UserId>,
+}
+
+/// Body of `PATCH /rooms/{room_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameRoom {
+    name: String,
+}
+
+/// `GET /rooms?limit&cursor`.
+pub async fn list(c: UserCall) -> HandlerResult {
+    let page = c
+        .app
+        .chat
+        .list_rooms(&c.actor, c.query.cursor()?, c.query.limit()?)
+        .await?;
+    Ok(Reply::json(StatusCode::OK, &page))
+}
+
+/// `POST /rooms`: `201` new room or DM, `200` existing DM.
+pub async fn create(c: UserCall) -> HandlerResult {
+    let body: CreateRoom = decode_json(&c.body)?;
+    let input = NewRoom {
+        kind: body.kind,
+        name: body.name,
+        member_ids: body.member_ids,
+    };
+    let (room, created) = c.app.chat.create_room(&c.actor, input).await?;
+    if created {
+        c.app
+            .metrics
+            .rooms_created
+            .with_label_values(&[room.kind.as_str()])
+            .inc();
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(Reply::json(status, &room))
+}
+
+/// `GET /rooms/{room_id}`: the room with its members.
+pub async fn get(c: UserCall) -> HandlerResult {
+    let room: RoomId = c.params.id("room_id")?;
+    let detail = c.app.chat.get_room(&c.actor, room).await?;
+    Ok(Reply::json(StatusCode::OK, &detail))
+}
+
+/// `PATCH /rooms/{room_id}` `{name}`.
+pub async fn rename(c: UserCall) -> HandlerResult {
+    let room: RoomId = c.params.id("room_id")?;
+    let body: RenameRoom = decode_json(&c.body)?;
+    let updated = c.app.chat.rename_room(&c.actor, room, &body.name).await?;
+    Ok(Reply::json(StatusCode::OK, &updated))
+}
+
+/// `DELETE /rooms/{room_id}`: archive, `204`.
+pub async fn archive(c: UserCall) -> HandlerResult {
+    let room: RoomId = c.params.id("room_id")?;
+    c.app.chat.archive_room(&c.actor, room).await?;
+    Ok(Reply::no_content())
+}
