@@ -1,0 +1,119 @@
+//! `chat-load`: drives a real `chat-server-min` over loopback and reports what it measured.
+//!
+//! `cargo run --release -p chat-load` builds nothing itself: it starts the `chat-server-min`
+//! binary found next to its own executable (build both with
+//! `cargo build --release -p chat-server-min -p chat-load`) on a fresh temporary database,
+//! and a hello-world hyper server (`chat-load hello`) as the ceiling for HTTP figures, both as
+//! child processes so their memory can be read from `/proc`. Every phase is bounded in time
+//! and count; all traffic stays on 127.0.0.1.
+
+mod client;
+mod hello;
+mod phases;
+mod report;
+mod setup;
+mod spawn;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Serve a hello-world hyper endpoint on --addr (the ceiling for HTTP figures).
+    Hello {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: String,
+    },
+}
+
+/// What a run does.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Accounts.
+    #[arg(long, default_value_t = 2)]
+    pub accounts: usize,
+    /// Users per account.
+    #[arg(long, default_value_t = 50)]
+    pub users: usize,
+    /// Rooms per account (each with every user of the account as a member).
+    #[arg(long, default_value_t = 4)]
+    pub rooms: usize,
+    /// Concurrent closed-loop clients (HTTP connections) for the HTTP phases.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Open-loop send rate (messages/s) instead of closed-loop senders.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Length of each throughput phase.
+    #[arg(long, default_value = "5", value_parser = secs)]
+    pub duration: Duration,
+    /// At most this many requests per throughput phase.
+    #[arg(long, default_value_t = 500_000)]
+    pub max_requests: u64,
+    /// WebSocket subscribers of the fan-out room.
+    #[arg(long, default_value_t = 1000)]
+    pub subscribers: usize,
+    /// Messages per second sent to the fan-out room.
+    #[arg(long, default_value_t = 100)]
+    pub fanout_rate: u64,
+    /// Idle WebSocket connections opened to measure memory per connection.
+    #[arg(long, default_value_t = 10_000)]
+    pub idle_connections: usize,
+    /// Messages missed by the resuming client.
+    #[arg(long, default_value_t = 1000)]
+    pub resume_backlog: usize,
+    /// Tiny sizes and sub-second phases (CI).
+    #[arg(long)]
+    pub quick: bool,
+    /// Write the JSON report here (the markdown table goes to stdout).
+    #[arg(long)]
+    pub json: Option<std::path::PathBuf>,
+}
+
+fn secs(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0 && *v <= 600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("`{s}`: seconds between 0 and 600"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chat-load: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Some(Cmd::Hello { addr }) => hello::serve(&addr).await,
+            None => phases::run(cli.run).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chat-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
