@@ -5,7 +5,7 @@
 //! reaches every subscriber without copying payloads or querying the database.
 //!
 //! Ordering: writes commit in id order, but the tasks that publish them may race. The
-//! [`Sequencer`] holds back an event whose predecessor has not been published yet (briefly,
+//! sequencer holds back an event whose predecessor has not been published yet (briefly,
 //! bounded in count and time) so subscribers normally see ids in order; a subscriber that
 //! still sees a gap fills it from the log (see [`crate::Subscription`]), so nothing is lost
 //! even if a publish never happens.

@@ -5,7 +5,15 @@
 //! operation goes (validation → policy → one atomic store write with its audit entries).
 //!
 //! This crate has no database driver; `chat-sqlite` is the embedded default backend. Every
-//! backend runs the conformance suite in [`testing`] (feature `testing`).
+//! backend runs the conformance suite in `testing` (feature `testing`).
+//!
+//! Realtime lives here too: every write appends its events to the store's log in the same
+//! transaction, [`Chat::subscribe`] replays and follows them, [`presence`] tracks who is
+//! connected, and [`Chat::typing`] sends ephemeral typing indicators.
+//!
+//! `Chat` must be used from within a Tokio runtime: writes are applied and published on a
+//! spawned task (so a caller that goes away cannot leave a committed event unpublished), and
+//! presence runs a timer.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
