@@ -53,7 +53,8 @@ pub enum ChatError {
     /// No such thing in the caller's account, or the caller may not know it exists (404).
     #[error("not found")]
     NotFound,
-    /// The state changed under the operation and retrying did not settle it (409).
+    /// The state changed under the operation and retrying did not settle it (409). The text
+    /// is for logs; clients get a generic sentence from [`ChatError::public_message`].
     #[error("conflict: {0}")]
     Conflict(String),
     /// A request body over the size limit (413 `payload_too_large`).
@@ -130,6 +131,8 @@ impl ChatError {
     pub fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "internal error".to_owned(),
+            // The detail names internal facts (which precondition, whose membership).
+            Self::Conflict(_) => "the resource changed while the request ran; retry".to_owned(),
             other => other.to_string(),
         }
     }
@@ -147,6 +150,8 @@ mod tests {
         let e = ChatError::internal("disk I/O error at /var/secret.db");
         assert_eq!(e.http_status(), 500);
         assert_eq!(e.public_message(), "internal error");
+        let c = ChatError::Conflict("precondition failed: Membership { .. }".into());
+        assert!(!c.public_message().contains("Membership"));
     }
 
     #[test]

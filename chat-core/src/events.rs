@@ -125,9 +125,18 @@ pub struct EventDraft {
     pub payload: Payload,
     /// Audience.
     pub audience: AudienceRule,
+    /// The message the event is about, if any: its logged events are rewritten when the
+    /// message is edited or deleted (see [`crate::store::Op`]).
+    pub message_id: Option<crate::ids::MessageId>,
 }
 
 impl EventDraft {
+    /// Marks the event as being about `message`.
+    pub(crate) fn about(mut self, message: crate::ids::MessageId) -> Self {
+        self.message_id = Some(message);
+        self
+    }
+
     /// An event for the room's members (after the change).
     pub(crate) fn room(kind: EventType, room: RoomId, payload: Payload) -> Self {
         Self {
@@ -138,6 +147,7 @@ impl EventDraft {
                 room,
                 plus: Vec::new(),
             },
+            message_id: None,
         }
     }
 
@@ -153,6 +163,7 @@ impl EventDraft {
             room_id: room,
             payload,
             audience: AudienceRule::Users(vec![user]),
+            message_id: None,
         }
     }
 }
@@ -162,8 +173,10 @@ impl EventDraft {
 pub struct LogSlice {
     /// Events with ids after the requested one, ascending.
     pub events: Vec<Event>,
-    /// The smallest id still kept, if any event is kept.
-    pub oldest_kept: Option<i64>,
+    /// The highest id dropped by retention (0: none). Ids after it are all in the log except
+    /// those deliberately forgotten (an archived room's history), so resuming from an id at
+    /// or after it loses nothing a client may still see.
+    pub pruned_through: i64,
     /// The newest id ever assigned in the account (0: none).
     pub last_id: i64,
 }

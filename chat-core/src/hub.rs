@@ -27,6 +27,8 @@ pub enum FeedItem {
     Event(Arc<Event>),
     /// The user was deactivated: their subscriptions end now.
     UserDeactivated(UserId),
+    /// The account's chat was disabled: every subscription of the account ends now.
+    ChatDisabled,
 }
 
 /// Carries items to the subscribers of an account. Publishing never waits for a subscriber.

@@ -2,7 +2,7 @@
 //! retention.
 
 use chat_core::events::{Audience, AudienceRule, Event, EventDraft, EventType, LogSlice, Payload};
-use chat_core::ids::{AccountId, RoomId, Timestamp, UserId};
+use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::store::Applied;
 use chat_core::Result;
 use rusqlite::types::Type;
@@ -75,8 +75,8 @@ pub(crate) fn append(
         let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
         let audience_json = serde_json::to_string(&ids).map_err(internal)?;
         tx.prepare_cached(
-            "INSERT INTO internal_chat_events (account_id, id, type, room_id, ts, data, audience) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO internal_chat_events (account_id, id, type, room_id, ts, data, audience, message_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -86,7 +86,8 @@ pub(crate) fn append(
                 d.room_id.map(|r| r.0),
                 ts.0,
                 data.to_string(),
-                audience_json
+                audience_json,
+                d.message_id.map(|m| m.0)
             ])
         })
         .map_err(internal)?;
@@ -107,20 +108,38 @@ pub(crate) fn append(
     .and_then(|mut s| s.execute(params![a, last]))
     .map_err(internal)?;
     if (first..=last).any(|id| id % PRUNE_EVERY == 0) {
-        let max_age = i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
-        tx.prepare_cached(
-            "DELETE FROM internal_chat_events WHERE account_id = ?1 AND (id <= ?2 OR ts < ?3)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                a,
-                last - retention.max_events,
-                ts.0.saturating_sub(max_age)
-            ])
-        })
-        .map_err(internal)?;
+        prune(tx, a, last, ts, retention).map_err(internal)?;
     }
     Ok(out)
+}
+
+/// Drops what retention no longer keeps and records the highest id dropped, so resumes from
+/// before it are told to resync (ids are dropped oldest first: ts grows with id).
+fn prune(
+    tx: &Connection,
+    a: i64,
+    last: i64,
+    now: Timestamp,
+    retention: &Retention,
+) -> rusqlite::Result<()> {
+    let max_age = i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
+    let by_count = last - retention.max_events;
+    let by_age = now.0.saturating_sub(max_age);
+    let dropped: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND (id <= ?2 OR ts < ?3)",
+        )?
+        .query_row(params![a, by_count, by_age], |r| r.get(0))?;
+    let Some(through) = dropped else {
+        return Ok(());
+    };
+    tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2")?
+        .execute(params![a, through])?;
+    tx.prepare_cached(
+        "UPDATE internal_chat_event_counters SET pruned_through = MAX(pruned_through, ?2) WHERE account_id = ?1",
+    )?
+    .execute(params![a, through])?;
+    Ok(())
 }
 
 fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
@@ -150,14 +169,13 @@ pub(crate) fn after(
     limit: u32,
 ) -> rusqlite::Result<LogSlice> {
     let a = account.0;
-    let last_id: i64 = c
-        .prepare_cached("SELECT last_id FROM internal_chat_event_counters WHERE account_id = ?1")?
-        .query_row([a], |r| r.get(0))
+    let (last_id, pruned_through): (i64, i64) = c
+        .prepare_cached(
+            "SELECT last_id, pruned_through FROM internal_chat_event_counters WHERE account_id = ?1",
+        )?
+        .query_row([a], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
-        .unwrap_or(0);
-    let oldest_kept: Option<i64> = c
-        .prepare_cached("SELECT MIN(id) FROM internal_chat_events WHERE account_id = ?1")?
-        .query_row([a], |r| r.get(0))?;
+        .unwrap_or((0, 0));
     let events = c
         .prepare_cached(
             "SELECT account_id, id, type, room_id, ts, data, audience FROM internal_chat_events \
@@ -167,7 +185,33 @@ pub(crate) fn after(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(LogSlice {
         events,
-        oldest_kept,
+        pruned_through,
         last_id,
     })
+}
+
+/// Rewrites `$.content` in every logged event about `message` (edit: the new text; delete:
+/// `null`), so the log never replays text the API no longer shows.
+pub(crate) fn rewrite_content(
+    tx: &Connection,
+    account: AccountId,
+    message: MessageId,
+    content: Option<&str>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE internal_chat_events SET data = json_set(data, '$.content', ?1) \
+         WHERE account_id = ?2 AND message_id = ?3",
+    )
+    .and_then(|mut s| s.execute(params![content, account.0, message.0]))
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// Drops an archived room's logged events (the `room.deleted` of the archiving write is
+/// appended afterwards and stays).
+pub(crate) fn forget_room(tx: &Connection, account: AccountId, room: RoomId) -> Result<()> {
+    tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND room_id = ?2")
+        .and_then(|mut s| s.execute(params![account.0, room.0]))
+        .map_err(internal)?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/001_init.sql")),
     (2, include_str!("../migrations/002_events.sql")),
     (3, include_str!("../migrations/003_notifications.sql")),
+    (4, include_str!("../migrations/004_event_subjects.sql")),
 ];
 
 /// The schema version this build writes.

@@ -112,6 +112,10 @@ impl Chat {
         self.commit(Write::new(account, Op::SetEntitlements(entitlements)))
             .await?;
         self.admission.forget_account(account);
+        if !entitlements.chat_enabled {
+            // Open streams of the account end now, not at their next request.
+            self.bus().publish(account, FeedItem::ChatDisabled);
+        }
         Ok(entitlements)
     }
 

@@ -99,6 +99,9 @@ impl Chat {
             .map(display_name)
             .filter(|n| !n.is_empty());
         let now = Timestamp::now();
+        // The directory follows the token's role and name at once (the host platform is the
+        // authority on both); otherwise it is refreshed once a minute. A host that keeps two
+        // valid tokens with different roles for one user alive makes each request a write.
         let up_to_date = match &known {
             Some(e) if !e.active => return Err(ChatError::UserDeactivated),
             Some(e) => {
@@ -116,17 +119,9 @@ impl Chat {
                 at: now,
             };
             self.commit(Write::new(id.account, op)).await?;
-            let entry = DirectoryEntry {
-                account_id: id.account,
-                user_id: id.user,
-                name: name.or(known.and_then(|e| e.name)),
-                role: id.role,
-                active: true,
-                last_seen_at: now,
-            };
-            self.admission
-                .directory
-                .insert(key, (Instant::now(), Some(entry)));
+            // Re-read on the next request rather than assume `active`: a deactivation racing
+            // this write must not be papered over by the cache.
+            self.admission.forget_user(id.account, id.user);
         }
         Ok(Actor {
             account: id.account,

@@ -150,6 +150,7 @@ impl Chat {
                         room,
                         plus: vec![user],
                     },
+                    message_id: None,
                 });
             self.commit(write).await.map(|_| ())
         })

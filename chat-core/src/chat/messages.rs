@@ -120,9 +120,9 @@ impl Chat {
             };
             let dm_peers: &[UserId] = if dm { &members } else { &[] };
             let notifications = notifications_for(&message, dm_peers);
-            let mut write = Write::new(actor.account, Op::SendMessage(message)).event(
-                EventDraft::room(EventType::MessageCreated, room, Payload::Applied),
-            );
+            let created = EventDraft::room(EventType::MessageCreated, room, Payload::Applied)
+                .about(message.id);
+            let mut write = Write::new(actor.account, Op::SendMessage(message)).event(created);
             for n in notifications {
                 write = write
                     .event(EventDraft::user(
@@ -234,7 +234,8 @@ impl Chat {
                 EventType::MessageUpdated,
                 room,
                 Payload::Json(json!(edited)),
-            );
+            )
+            .about(message);
             self.commit(write.event(event)).await?;
             Ok(edited)
         })
@@ -271,7 +272,8 @@ impl Chat {
                 EventType::MessageDeleted,
                 deleted.room_id,
                 Payload::Json(json!(deleted)),
-            );
+            )
+            .about(message);
             self.commit(write.event(event)).await.map(|_| ())
         })
         .await

@@ -14,6 +14,23 @@ use crate::hub::FeedItem;
 /// Events read from the log per store call while replaying or filling a gap.
 const PAGE: u32 = 256;
 
+/// A resume further behind than this many events of the account is answered with
+/// `resync_required` instead of a replay: it bounds the work one reconnect can cause (a
+/// client that far behind refetches state faster than it replays it anyway).
+pub const MAX_REPLAY_EVENTS: i64 = 50_000;
+
+/// `resync_required` for `actor`, who asked to resume after `since`; `available` is the
+/// oldest id they could have resumed from.
+fn resync(actor: &Actor, since: i64, available: i64) -> Event {
+    ephemeral(
+        EventType::ResyncRequired,
+        actor.account,
+        None,
+        serde_json::json!({ "since": since, "oldest_available": available.max(0) }),
+        Audience::Users(vec![actor.user]),
+    )
+}
+
 /// Why a subscription ended.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,6 +38,9 @@ pub enum SubscriptionEnd {
     /// The user was deactivated.
     #[error("user deactivated")]
     Deactivated,
+    /// The account's chat was disabled (entitlements).
+    #[error("chat disabled for the account")]
+    ChatDisabled,
     /// The bus shut down.
     #[error("event bus closed")]
     Closed,
@@ -72,14 +92,12 @@ impl Chat {
             behind: false,
         };
         if let Some(n) = since {
-            let first_kept = head.oldest_kept.unwrap_or(head.last_id + 1);
-            if n < 0 || n > head.last_id || n + 1 < first_kept {
-                sub.ready.push_back(ephemeral(
-                    EventType::ResyncRequired,
-                    actor.account,
-                    None,
-                    serde_json::json!({ "since": n, "oldest_available": first_kept - 1 }),
-                    Audience::Users(vec![actor.user]),
+            let too_far = head.last_id.saturating_sub(n) > MAX_REPLAY_EVENTS;
+            if n < 0 || n > head.last_id || n < head.pruned_through || too_far {
+                sub.ready.push_back(resync(
+                    actor,
+                    n,
+                    head.pruned_through.max(head.last_id - MAX_REPLAY_EVENTS),
                 ));
             } else {
                 sub.last = n;
@@ -128,6 +146,7 @@ impl Subscription {
                 Ok(FeedItem::UserDeactivated(u)) if u == self.actor.user => {
                     return Err(SubscriptionEnd::Deactivated)
                 }
+                Ok(FeedItem::ChatDisabled) => return Err(SubscriptionEnd::ChatDisabled),
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => self.behind = true,
                 Err(RecvError::Closed) => return Err(SubscriptionEnd::Closed),
@@ -136,21 +155,28 @@ impl Subscription {
     }
 
     /// Reads one page of the log after `last` into `ready`; clears `behind` at the end.
+    ///
+    /// The bus may have dropped a deactivation or chat-disabled signal while this subscriber
+    /// was behind, so admission is checked again against the store first.
     async fn catch_up(&mut self) -> Result<(), SubscriptionEnd> {
+        let store = &self.chat.store;
+        let (account, user) = (self.actor.account, self.actor.user);
+        if !store.entitlements(account).await?.chat_enabled {
+            return Err(SubscriptionEnd::ChatDisabled);
+        }
+        let entry = store.directory(account, &[user]).await?.pop();
+        if entry.is_some_and(|e| !e.active) {
+            return Err(SubscriptionEnd::Deactivated);
+        }
         let slice = self
             .chat
             .store
             .events_after(self.actor.account, self.last, PAGE)
             .await?;
-        if slice.oldest_kept.is_some_and(|o| o > self.last + 1) {
+        if slice.pruned_through > self.last {
             // Retention overtook a slow reader: it must resync like a late resume.
-            self.ready.push_back(ephemeral(
-                EventType::ResyncRequired,
-                self.actor.account,
-                None,
-                serde_json::json!({ "since": self.last, "oldest_available": slice.oldest_kept.map(|o| o - 1) }),
-                Audience::Users(vec![self.actor.user]),
-            ));
+            self.ready
+                .push_back(resync(&self.actor, self.last, slice.pruned_through));
             self.last = slice.last_id;
             self.behind = false;
             return Ok(());

@@ -100,6 +100,8 @@ macro_rules! __conformance_tests {
             events_deactivation_ends_subscriptions,
             events_cover_every_change,
             events_typing_reaches_other_members_throttled,
+            events_log_forgets_what_the_api_no_longer_shows,
+            events_disabled_chat_and_missed_deactivation_end_subscriptions,
             // Notifications.
             notifications_for_mentions_and_dms,
             notifications_read_and_pagination,

@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::store::{
     Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope,
-    MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
+    MessageAccess, NotificationPosition, Op, RoomAccess, RoomPosition, RoomScope, Write,
 };
 
 /// The in-memory store.
@@ -244,6 +244,7 @@ impl ChatStore for MemoryStore {
             return Err(ChatError::internal("injected audit failure"));
         }
         let applied = st.apply(account, write.op())?;
+        forget_in_log(&mut st, account, write.op());
         st.audit.extend(write.audit_entries().iter().cloned());
         st.notifications
             .extend(write.notifications().iter().map(|n| (account, n.clone())));
@@ -282,13 +283,38 @@ impl ChatStore for MemoryStore {
         Ok(LogSlice {
             events: log
                 .iter()
+                .map(|(_, e)| e)
                 .filter(|e| e.id.is_some_and(|id| id > after))
                 .take(limit as usize)
                 .cloned()
                 .collect(),
-            oldest_kept: log.first().and_then(|e| e.id),
+            pruned_through: 0,
             last_id: *last_id,
         })
+    }
+}
+
+/// The log forgets what the API no longer shows: an archived room's history, replaced or
+/// deleted message text.
+fn forget_in_log(st: &mut State, account: AccountId, op: &Op) {
+    let Some((_, log)) = st.events.get_mut(&account) else {
+        return;
+    };
+    match op {
+        Op::ArchiveRoom { room, .. } => log.retain(|(_, e)| e.room_id != Some(*room)),
+        Op::EditMessage {
+            message, content, ..
+        } => {
+            for (_, e) in log.iter_mut().filter(|(m, _)| *m == Some(*message)) {
+                e.data["content"] = serde_json::json!(content);
+            }
+        }
+        Op::DeleteMessage { message, .. } => {
+            for (_, e) in log.iter_mut().filter(|(m, _)| *m == Some(*message)) {
+                e.data["content"] = serde_json::Value::Null;
+            }
+        }
+        _ => {}
     }
 }
 
@@ -332,7 +358,7 @@ fn append_events(
             data,
             audience: Audience::Users(users),
         };
-        log.push(e.clone());
+        log.push((d.message_id, e.clone()));
         out.push(e);
     }
     out

@@ -25,7 +25,8 @@ pub(super) struct State {
     pub(super) entitlements: HashMap<AccountId, Entitlements>,
     pub(super) audit: Vec<AuditEntry>,
     /// Each account's event log (never pruned here) and last assigned id.
-    pub(super) events: HashMap<AccountId, (i64, Vec<crate::events::Event>)>,
+    /// Each entry remembers the message it is about (for edits and deletes).
+    pub(super) events: HashMap<AccountId, (i64, Vec<(Option<MessageId>, crate::events::Event)>)>,
     /// Notifications with their account.
     pub(super) notifications: Vec<(AccountId, crate::model::Notification)>,
 }

@@ -255,3 +255,101 @@ pub async fn events_typing_reaches_other_members_throttled(b: TestBackend) {
     crate::testing::fixtures::not_found(w.chat.typing(a2, room.id).await, "non-member typing");
     crate::testing::fixtures::not_found(w.chat.typing(&w.b.agents[0], room.id).await, "foreign");
 }
+
+/// A replay never returns what the API no longer shows: text replaced by an edit, deleted
+/// text, or anything of an archived room (whose members get only `room.deleted`).
+pub async fn events_log_forgets_what_the_api_no_longer_shows(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1) = (&w.a.supervisor, &w.a.agents[0]);
+    let room = w.room(sup, "r", &[a1]).await;
+    let gone = w.room(sup, "gone", &[a1]).await;
+    let edited = w.send(a1, room.id, "ORIGINAL-PII").await;
+    w.chat
+        .edit_message(a1, edited.id, "redacted")
+        .await
+        .unwrap();
+    let deleted = w.send(a1, room.id, "SECRET-PASSWORD").await;
+    w.chat.delete_message(a1, deleted.id).await.unwrap();
+    w.send(sup, gone.id, "ARCHIVED-CONTENT").await;
+    w.chat.archive_room(sup, gone.id).await.unwrap();
+    let kept = w.send(sup, room.id, "still here").await;
+
+    let mut sub = w.chat.subscribe(a1, Some(0)).await.unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = take(&mut sub, 1).await.remove(0);
+        let done = e.data["id"] == serde_json::json!(kept.id);
+        seen.push(e);
+        if done {
+            break;
+        }
+    }
+    let text = serde_json::to_string(&seen).unwrap();
+    for secret in ["ORIGINAL-PII", "SECRET-PASSWORD", "ARCHIVED-CONTENT"] {
+        assert!(!text.contains(secret), "{secret} replayed: {text}");
+    }
+    let of_gone: Vec<_> = seen
+        .iter()
+        .filter(|e| e.room_id == Some(gone.id))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        of_gone,
+        vec![EventType::RoomDeleted],
+        "only the archive itself"
+    );
+    let of_edited: Vec<_> = seen
+        .iter()
+        .filter(|e| e.data["id"] == serde_json::json!(edited.id))
+        .map(|e| e.data["content"].clone())
+        .collect();
+    assert_eq!(
+        of_edited,
+        vec![serde_json::json!("redacted"); 2],
+        "created and updated, both current"
+    );
+    assert_quiet(&mut sub).await;
+}
+
+/// Disabling the account's chat ends its subscriptions; a subscriber that was behind the bus
+/// when a deactivation was published still ends (it re-checks admission when catching up).
+pub async fn events_disabled_chat_and_missed_deactivation_end_subscriptions(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1) = (&w.a.supervisor, &w.a.agents[0]);
+    let mut sub = w.chat.subscribe(a1, None).await.unwrap();
+    let disabled = crate::model::Entitlements {
+        chat_enabled: false,
+        ..Default::default()
+    };
+    w.chat
+        .set_entitlements(a1.account(), disabled)
+        .await
+        .unwrap();
+    let end = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("ended in time");
+    assert!(
+        matches!(end, Err(crate::chat::SubscriptionEnd::ChatDisabled)),
+        "{end:?}"
+    );
+    w.chat
+        .set_entitlements(a1.account(), Default::default())
+        .await
+        .unwrap();
+
+    // A resume starts behind: the deactivation it never saw on the bus still ends it.
+    let room = w.room(sup, "r", &[a1]).await;
+    w.send(sup, room.id, "before").await;
+    w.chat
+        .provision_user(a1.account(), a1.user(), None, AccountRole::Agent, false)
+        .await
+        .unwrap();
+    let mut late = w.chat.subscribe(a1, Some(0)).await.unwrap();
+    let end = tokio::time::timeout(WAIT, late.next())
+        .await
+        .expect("ended in time");
+    assert!(
+        matches!(end, Err(crate::chat::SubscriptionEnd::Deactivated)),
+        "{end:?}"
+    );
+}
