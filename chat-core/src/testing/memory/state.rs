@@ -17,6 +17,9 @@ pub(super) struct RoomRow {
     pub(super) messages: Vec<Message>,
 }
 
+/// A logged event and the message it is about.
+pub(super) type LoggedEvent = (Option<MessageId>, crate::events::Event);
+
 #[derive(Default)]
 pub(super) struct State {
     pub(super) rooms: HashMap<RoomId, RoomRow>,
@@ -26,7 +29,7 @@ pub(super) struct State {
     pub(super) audit: Vec<AuditEntry>,
     /// Each account's event log (never pruned here) and last assigned id.
     /// Each entry remembers the message it is about (for edits and deletes).
-    pub(super) events: HashMap<AccountId, (i64, Vec<(Option<MessageId>, crate::events::Event)>)>,
+    pub(super) events: HashMap<AccountId, (i64, Vec<LoggedEvent>)>,
     /// Notifications with their account.
     pub(super) notifications: Vec<(AccountId, crate::model::Notification)>,
 }
