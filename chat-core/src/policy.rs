@@ -261,6 +261,42 @@ fn outcome(d: Decision) -> String {
     }
 }
 
+/// Every combination of facts that can change the outcome of `action`, in table order:
+/// account roles × (for room actions) room types × memberships × ownership (where it
+/// matters) × target roles (where they matter).
+pub fn subjects(action: Action) -> Vec<Subject> {
+    let mut out = Vec::new();
+    for &role in AccountRole::ALL {
+        if action.is_account_level() {
+            out.push(Subject::account(role));
+            continue;
+        }
+        let owns: &[bool] = if action.uses_ownership() {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        let targets: Vec<Option<RoomRole>> = if action.uses_target_role() {
+            RoomRole::ALL.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for &kind in RoomType::ALL {
+            let memberships = std::iter::once(None).chain(RoomRole::ALL.iter().copied().map(Some));
+            for membership in memberships {
+                for &own in owns {
+                    for &target in &targets {
+                        let mut s = Subject::room(role, kind, membership).own(own);
+                        s.target_role = target;
+                        out.push(s);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Every relevant combination of facts, as a markdown table (committed as `docs/policy.md`).
 pub fn table() -> String {
     let mut out = String::from(
@@ -275,53 +311,24 @@ pub fn table() -> String {
          |---|---|---|---|---|---|---|\n",
     );
     for &action in Action::ALL {
-        for &role in AccountRole::ALL {
-            if action.is_account_level() {
-                let d = decide(action, &Subject::account(role));
+        for s in subjects(action) {
+            let d = decide(action, &s);
+            let Some(kind) = s.room_type else {
+                let role = s.account_role;
                 out.push_str(&format!(
                     "| {action:?} | {role} | - | - | - | - | {} |\n",
                     outcome(d)
                 ));
                 continue;
-            }
-            for &kind in RoomType::ALL {
-                let memberships = [
-                    None,
-                    Some(RoomRole::Owner),
-                    Some(RoomRole::Moderator),
-                    Some(RoomRole::Member),
-                ];
-                for membership in memberships {
-                    let owns: &[bool] = if action.uses_ownership() {
-                        &[false, true]
-                    } else {
-                        &[false]
-                    };
-                    for &own in owns {
-                        let targets: &[Option<RoomRole>] = if action.uses_target_role() {
-                            &[
-                                Some(RoomRole::Owner),
-                                Some(RoomRole::Moderator),
-                                Some(RoomRole::Member),
-                            ]
-                        } else {
-                            &[None]
-                        };
-                        for &target in targets {
-                            let mut s = Subject::room(role, kind, membership).own(own);
-                            s.target_role = target;
-                            let d = decide(action, &s);
-                            out.push_str(&format!(
-                                "| {action:?} | {role} | {kind} | {} | {} | {} | {} |\n",
-                                membership.map_or("-", RoomRole::as_str),
-                                if own { "yes" } else { "no" },
-                                target.map_or("-", RoomRole::as_str),
-                                outcome(d)
-                            ));
-                        }
-                    }
-                }
-            }
+            };
+            out.push_str(&format!(
+                "| {action:?} | {} | {kind} | {} | {} | {} | {} |\n",
+                s.account_role,
+                s.membership.map_or("-", RoomRole::as_str),
+                if s.own { "yes" } else { "no" },
+                s.target_role.map_or("-", RoomRole::as_str),
+                outcome(d)
+            ));
         }
     }
     out

@@ -30,43 +30,10 @@ fn reachable(action: Action, s: &Subject) -> bool {
 
 /// Every reachable combination of facts for `action`, as in `policy::table()`.
 fn cases(action: Action) -> Vec<Subject> {
-    let mut out = Vec::new();
-    for &role in AccountRole::ALL {
-        if action.is_account_level() {
-            out.push(Subject::account(role));
-            continue;
-        }
-        for &kind in RoomType::ALL {
-            let memberships = [
-                None,
-                Some(RoomRole::Owner),
-                Some(RoomRole::Moderator),
-                Some(RoomRole::Member),
-            ];
-            for membership in memberships {
-                let owns: &[bool] = if action.uses_ownership() {
-                    &[false, true]
-                } else {
-                    &[false]
-                };
-                for &own in owns {
-                    let targets: Vec<Option<RoomRole>> = if action.uses_target_role() {
-                        RoomRole::ALL.iter().copied().map(Some).collect()
-                    } else {
-                        vec![None]
-                    };
-                    for target in targets {
-                        let mut s = Subject::room(role, kind, membership).own(own);
-                        s.target_role = target;
-                        if reachable(action, &s) {
-                            out.push(s);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out
+    crate::policy::subjects(action)
+        .into_iter()
+        .filter(|s| reachable(action, s))
+        .collect()
 }
 
 fn is_write(action: Action) -> bool {
