@@ -88,10 +88,16 @@ impl Verifier {
 
     /// The identity in a request's bearer token; `Unauthorized` for anything wrong with it.
     pub fn verify(&self, headers: &HeaderMap) -> Result<Identity, ChatError> {
+        self.verify_with_expiry(headers).map(|(id, _)| id)
+    }
+
+    /// The identity in a request's bearer token and the token's `exp` (seconds since the Unix
+    /// epoch), for connections that must end when the token does.
+    pub fn verify_with_expiry(&self, headers: &HeaderMap) -> Result<(Identity, u64), ChatError> {
         let token = bearer(headers).ok_or(ChatError::Unauthorized)?;
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|_| ChatError::Unauthorized)?;
-        data.claims.identity()
+        Ok((data.claims.identity()?, data.claims.exp))
     }
 }
 

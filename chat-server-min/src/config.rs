@@ -37,6 +37,78 @@ impl Default for RateConfig {
     }
 }
 
+/// Limits and timings of the realtime transports (WebSocket and SSE); see `REALTIME.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealtimeConfig {
+    /// Exact `Origin` values allowed on `/ws` and `/events` (`CHAT_ALLOWED_ORIGINS`). `None`:
+    /// any origin (safe because no credential is ambient: a ticket needs the bearer token).
+    pub allowed_origins: Option<Vec<String>>,
+    /// How long a ticket from `POST /realtime/ticket` stays valid (30 s).
+    pub ticket_ttl: Duration,
+    /// Tickets outstanding at once, all accounts together (100,000); past it `429`.
+    pub max_tickets: usize,
+    /// Open realtime connections per user, WebSocket and SSE together (10); past it `429`.
+    pub max_connections_per_user: usize,
+    /// Events queued per connection between the subscription and the socket (256).
+    pub queue_capacity: usize,
+    /// How long a full queue (or one stalled socket write) is tolerated before the consumer
+    /// is closed as too slow (10 s).
+    pub slow_consumer_after: Duration,
+    /// WebSocket ping interval (30 s); a connection silent for two intervals is dropped.
+    pub ping_interval: Duration,
+    /// SSE heartbeat comment interval (15 s).
+    pub sse_heartbeat: Duration,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: None,
+            ticket_ttl: Duration::from_secs(30),
+            max_tickets: 100_000,
+            max_connections_per_user: 10,
+            queue_capacity: 256,
+            slow_consumer_after: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(30),
+            sse_heartbeat: Duration::from_secs(15),
+        }
+    }
+}
+
+impl RealtimeConfig {
+    /// Parses `CHAT_ALLOWED_ORIGINS`: comma-separated exact origins; blank means unset.
+    pub fn parse_origins(raw: &str) -> Option<Vec<String>> {
+        let list: Vec<String> = raw
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        (!list.is_empty()).then_some(list)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let zero = [
+            self.max_tickets,
+            self.max_connections_per_user,
+            self.queue_capacity,
+        ]
+        .contains(&0)
+            || [
+                self.ticket_ttl,
+                self.slow_consumer_after,
+                self.ping_interval,
+                self.sse_heartbeat,
+            ]
+            .contains(&Duration::ZERO);
+        if zero {
+            return Err(ConfigError(
+                "realtime limits and intervals must be greater than zero".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What [`crate::serve`] needs. Secrets are redacted from `Debug`.
 #[derive(Clone)]
 pub struct Config {
@@ -50,6 +122,8 @@ pub struct Config {
     pub rate: RateConfig,
     /// How long shutdown waits for in-flight requests before dropping connections.
     pub shutdown_grace: Duration,
+    /// Realtime limits and timings.
+    pub realtime: RealtimeConfig,
 }
 
 impl fmt::Debug for Config {
@@ -63,6 +137,7 @@ impl fmt::Debug for Config {
             )
             .field("rate", &self.rate)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("realtime", &self.realtime)
             .finish()
     }
 }
@@ -95,6 +170,7 @@ impl Config {
             service_token: None,
             rate: RateConfig::default(),
             shutdown_grace: Duration::from_secs(30),
+            realtime: RealtimeConfig::default(),
         })
     }
 
@@ -118,7 +194,7 @@ impl Config {
         if let Some(token) = &self.service_token {
             Config::new(self.jwt_secret.clone())?.with_service_token(token.clone())?;
         }
-        Ok(())
+        self.realtime.validate()
     }
 
     /// Sets the rate limits; every value must be at least 1.
@@ -213,6 +289,16 @@ pub struct ServerArgs {
     /// Seconds shutdown waits for in-flight requests.
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Origins allowed to open /ws and /events: comma-separated exact matches
+    /// (e.g. `https://hub.example.com`); unset: any origin.
+    #[arg(long, env = "CHAT_ALLOWED_ORIGINS")]
+    pub allowed_origins: Option<String>,
+    /// Open realtime connections (WebSocket + SSE) per user.
+    #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
+    pub realtime_max_connections_per_user: usize,
+    /// Seconds after a user's last connection closes before they show as offline.
+    #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
+    pub presence_grace_secs: u64,
 }
 
 impl ServerArgs {
@@ -233,6 +319,12 @@ impl ServerArgs {
             config = config.with_service_token(token)?;
         }
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        config.realtime.allowed_origins = self
+            .allowed_origins
+            .as_deref()
+            .and_then(RealtimeConfig::parse_origins);
+        config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
+        config.realtime.validate()?;
         Ok(config)
     }
 }
@@ -260,6 +352,18 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(RealtimeConfig::parse_origins(" , "), None);
+        assert_eq!(
+            RealtimeConfig::parse_origins("https://a.example, https://b.example/"),
+            Some(vec!["https://a.example".into(), "https://b.example".into()])
+        );
+        let mut c = Config::new("x".repeat(32)).unwrap();
+        c.realtime.queue_capacity = 0;
+        assert!(c.validate().is_err());
+    }
 
     #[test]
     fn ttl() {

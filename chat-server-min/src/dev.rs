@@ -182,6 +182,11 @@ curl -s \"$CHAT/rooms/{room}\" -H \"Authorization: Bearer $SUPERVISOR\"\n\
 curl -s -X POST \"$CHAT/rooms\" -H \"Authorization: Bearer $ALICE\" \\\n  -H 'Content-Type: application/json' -d '{{\"type\":\"room\",\"name\":\"Mine\"}}'\n\
 # the audit log (admins only)
 curl -s \"$CHAT/audit?limit=5\" -H \"Authorization: Bearer $ADMIN\"\n\
+# realtime: Alice's live events over SSE (keep it open; Ctrl-C ends it) — see REALTIME.md
+curl -sN \"$CHAT/events\" -H \"Authorization: Bearer $ALICE\"\n\
+# browsers: a single-use 30 s ticket for /ws?ticket=… or /events?ticket=…; presence; notifications
+curl -s -X POST \"$CHAT/realtime/ticket\" -H \"Authorization: Bearer $ALICE\"\n\
+curl -s \"$CHAT/presence\" -H \"Authorization: Bearer $ALICE\"; curl -s \"$CHAT/notifications?unread_only=true\" -H \"Authorization: Bearer $BOB\"\n\
 # operations
 curl -s {base_url}/healthz; curl -s {base_url}/metrics | head"
     );

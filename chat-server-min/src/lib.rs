@@ -1,10 +1,10 @@
 //! # chat-server-min
 //!
-//! The HTTP API v1 of the internal team chat (`shared/spec/chat-api-v1.md`, all but the
-//! realtime section), a thin hyper server over the [`chat_core::Chat`] facade. Every business
-//! rule lives in `chat-core`; this crate authenticates, decodes, calls the facade and renders
-//! its result or its [`chat_core::ChatError`] (mapped to HTTP in one place,
-//! [`http::ApiError`]).
+//! The HTTP API v1 of the internal team chat (`shared/spec/chat-api-v1.md`, realtime
+//! included: WebSocket and SSE, see `REALTIME.md`), a thin hyper server over the
+//! [`chat_core::Chat`] facade. Every business rule lives in `chat-core`; this crate
+//! authenticates, decodes, calls the facade and renders its result or its
+//! [`chat_core::ChatError`] (mapped to HTTP in one place, [`http::ApiError`]).
 //!
 //! Embed it with [`serve`]:
 //!
@@ -28,9 +28,10 @@ pub mod dev;
 pub mod http;
 pub mod ops;
 pub mod ratelimit;
+pub mod realtime;
 pub mod routes;
 pub mod server;
 
 pub use chat_core;
-pub use config::{Config, ConfigError, RateConfig};
+pub use config::{Config, ConfigError, RateConfig, RealtimeConfig};
 pub use server::serve;

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
+use chat_core::hub::LocalBus;
+use chat_core::presence::PresenceConfig;
 use chat_core::{AccountRole, Chat};
 use chat_server_min::config::{Cli, Command, ServerArgs, TokenArgs, MIN_SECRET_BYTES};
 use chat_server_min::{auth, dev, ops, serve};
@@ -67,7 +70,11 @@ fn run(args: &ServerArgs) -> Result<(), String> {
         .unwrap_or_else(|| PathBuf::from(if args.dev { "chat-dev.db" } else { "chat.db" }));
     let store = chat_sqlite::SqliteStore::open(&db)
         .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    let chat = Chat::new(Arc::new(store));
+    let presence = PresenceConfig {
+        grace: Duration::from_secs(args.presence_grace_secs),
+        ..PresenceConfig::default()
+    };
+    let chat = Chat::with_options(Arc::new(store), Arc::new(LocalBus::default()), presence);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -10,20 +10,19 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chat_core::{AccountId, Chat, ChatError};
 use http::{Method, Request, Response};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Verifier};
 use crate::config::Config;
-use crate::http::{read_body, request_id, ApiError, Query, Reply, MAX_BODY_BYTES};
+use crate::http::{read_body, request_id, ApiError, Query, Reply, ResponseBody, MAX_BODY_BYTES};
 use crate::ops::log::ACCESS_TARGET;
 use crate::ops::metrics::Metrics;
 use crate::ratelimit::Limits;
+use crate::realtime::{self, Grant, Kill, Realtime};
 use crate::routes::{self, Handler, Params, Route, ServiceCall, UserCall};
 
 /// How often idle rate-limit keys are evicted.
@@ -41,7 +40,9 @@ pub struct App {
     pub config: Config,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    verifier: Verifier,
+    /// Realtime state: tickets, connections per user, the shutdown signal.
+    pub realtime: Realtime,
+    pub(crate) verifier: Verifier,
     limits: Limits,
     router: matchit::Router<usize>,
     paths: Vec<(&'static str, Vec<Route>)>,
@@ -73,6 +74,7 @@ impl App {
             verifier: Verifier::new(&config.jwt_secret, config.jwt_leeway_secs),
             limits: Limits::new(&config.rate),
             metrics: Metrics::new(),
+            realtime: Realtime::new(&config.realtime),
             chat,
             config,
             router,
@@ -104,10 +106,10 @@ pub async fn serve(
             loop {
                 every.tick().await;
                 app.limits.evict_idle();
+                app.realtime.tickets.evict_expired();
             }
         }
     });
-    let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -118,12 +120,32 @@ pub async fn serve(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    let app = Arc::clone(&app);
-                    let service = service_fn(move |req| handle(Arc::clone(&app), req));
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    let conn = graceful.watch(conn);
+                    let kill = Kill::default();
+                    let service = service_fn({
+                        let app = Arc::clone(&app);
+                        let kill = kill.clone();
+                        move |req| handle(Arc::clone(&app), req, kill.clone())
+                    });
+                    let conn = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades();
+                    // Held until the connection ends: shutdown waits for every one.
+                    let mut stop = app.realtime.shutdown_watch();
                     tokio::spawn(async move {
-                        if let Err(e) = conn.await {
+                        tokio::pin!(conn);
+                        let result = tokio::select! {
+                            result = conn.as_mut() => result,
+                            () = kill.fired() => return,
+                            () = realtime::stopping(&mut stop) => {
+                                // Finish in-flight requests, then close.
+                                conn.as_mut().graceful_shutdown();
+                                tokio::select! {
+                                    result = conn.as_mut() => result,
+                                    () = kill.fired() => return,
+                                }
+                            }
+                        };
+                        if let Err(e) = result {
                             tracing::debug!(error = %e, "connection ended with an error");
                         }
                     });
@@ -137,24 +159,29 @@ pub async fn serve(
     }
     drop(listener);
     evictor.abort();
+    // In-flight requests finish; realtime connections close with `going_away`.
+    app.realtime.begin_shutdown();
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("shut down: all connections drained"),
+        () = app.realtime.drained() => tracing::info!("shut down: all connections drained"),
         () = tokio::time::sleep(grace) => tracing::warn!("shutdown grace period over; dropping connections"),
     }
     Ok(())
 }
 
 /// What the access log and metrics learn while a request is handled.
-struct Seen {
-    route: &'static str,
-    account: Option<i64>,
-    user: Option<i64>,
+pub(crate) struct Seen {
+    pub(crate) route: &'static str,
+    pub(crate) account: Option<i64>,
+    pub(crate) user: Option<i64>,
 }
 
 async fn handle(
     app: Arc<App>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+    mut req: Request<Incoming>,
+    kill: Kill,
+) -> Result<Response<ResponseBody>, Infallible> {
+    // The SSE transport may need to drop this connection.
+    req.extensions_mut().insert(kill);
     let start = Instant::now();
     let request_id = request_id::from_headers(req.headers());
     let method = req.method().clone();
@@ -230,7 +257,7 @@ async fn dispatch(
     request_id: &str,
     seen: &mut Seen,
 ) -> Result<Reply, ApiError> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let matched = app
         .router
         .at(parts.uri.path())
@@ -251,7 +278,7 @@ async fn dispatch(
     let reply = match route.handler {
         Handler::Public(h) => h(Arc::clone(app)).await?,
         Handler::User(h) => {
-            let identity = app.verifier.verify(&parts.headers)?;
+            let (identity, token_exp) = app.verifier.verify_with_expiry(&parts.headers)?;
             seen.account = Some(identity.account.0);
             seen.user = Some(identity.user.0);
             let path_account = params.raw("account_id").and_then(|a| a.parse::<i64>().ok());
@@ -262,17 +289,25 @@ async fn dispatch(
                 app.limits.check(identity.account, identity.user)?;
             }
             let body = body_of(&parts.method, &parts.headers, body).await?;
+            let grant = Grant {
+                identity: identity.clone(),
+                token_exp,
+            };
             // Audit entries written by this request carry its id.
             let actor = app.chat.enter(identity).await?.with_request_id(request_id);
             let query = Query::parse(parts.uri.query());
             h(UserCall {
                 app: Arc::clone(app),
                 actor,
+                grant,
                 params,
                 query,
                 body,
             })
             .await?
+        }
+        Handler::Realtime(transport) => {
+            realtime::open(app, transport, &mut parts, &params, request_id, seen).await?
         }
         Handler::Service(h) => {
             auth::check_service(app.config.service_token.as_deref(), &parts.headers)?;

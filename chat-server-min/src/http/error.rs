@@ -18,6 +18,9 @@ pub enum ApiError {
     Chat(ChatError),
     /// The path exists but not with this method (`405 method_not_allowed`, with `Allow`).
     MethodNotAllowed(String),
+    /// `/ws` without a valid WebSocket handshake (`426 upgrade_required`, with
+    /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13`); the text says what is missing.
+    UpgradeRequired(&'static str),
 }
 
 impl From<ChatError> for ApiError {
@@ -38,6 +41,16 @@ impl ApiError {
                     "request_id": request_id,
                 }});
                 Reply::json_value(StatusCode::METHOD_NOT_ALLOWED, body).header("allow", allow)
+            }
+            Self::UpgradeRequired(what) => {
+                let body = json!({"error": {
+                    "code": "upgrade_required",
+                    "message": what,
+                    "request_id": request_id,
+                }});
+                Reply::json_value(StatusCode::UPGRADE_REQUIRED, body)
+                    .header("upgrade", "websocket")
+                    .header("sec-websocket-version", "13")
             }
         }
     }

@@ -10,4 +10,4 @@ pub mod response;
 pub use body::{decode_json, read_body, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use query::Query;
-pub use response::Reply;
+pub use response::{Reply, ResponseBody};

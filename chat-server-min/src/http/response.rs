@@ -1,9 +1,15 @@
 //! Response values built by handlers and turned into hyper responses in one place.
 
+use std::convert::Infallible;
+
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
 use serde::Serialize;
+
+/// The body of every response: a buffered one, or a stream (Server-Sent Events).
+pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
 
 /// A handler's answer, before the common headers are added.
 #[derive(Debug)]
@@ -16,6 +22,8 @@ pub struct Reply {
     pub content_type: Option<&'static str>,
     /// Body bytes.
     pub body: Bytes,
+    /// A streamed body, sent instead of `body` when set.
+    pub stream: Option<ResponseBody>,
 }
 
 impl Reply {
@@ -28,6 +36,7 @@ impl Reply {
                 headers: Vec::new(),
                 content_type: Some("application/json"),
                 body: Bytes::from(body),
+                stream: None,
             },
             Err(e) => {
                 tracing::error!(error = %e, "response serialization failed");
@@ -38,6 +47,7 @@ impl Reply {
                     body: Bytes::from_static(
                         br#"{"error":{"code":"internal","message":"internal error"}}"#,
                     ),
+                    stream: None,
                 }
             }
         }
@@ -55,6 +65,26 @@ impl Reply {
             headers: Vec::new(),
             content_type: None,
             body: Bytes::new(),
+            stream: None,
+        }
+    }
+
+    /// A streamed body (Server-Sent Events).
+    pub fn stream(status: StatusCode, content_type: &'static str, body: ResponseBody) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            content_type: Some(content_type),
+            body: Bytes::new(),
+            stream: Some(body),
+        }
+    }
+
+    /// An empty response with this status (e.g. `101 Switching Protocols`).
+    pub fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            ..Self::no_content()
         }
     }
 
@@ -65,6 +95,7 @@ impl Reply {
             headers: Vec::new(),
             content_type: Some(content_type),
             body: body.into(),
+            stream: None,
         }
     }
 
@@ -76,8 +107,12 @@ impl Reply {
 
     /// The hyper response, with `X-Request-Id`, `Cache-Control: no-store` and
     /// `X-Content-Type-Options: nosniff`.
-    pub fn into_response(self, request_id: &str) -> Response<Full<Bytes>> {
-        let mut res = Response::new(Full::new(self.body));
+    pub fn into_response(self, request_id: &str) -> Response<ResponseBody> {
+        let body = match self.stream {
+            Some(stream) => stream,
+            None => Full::new(self.body).boxed_unsync(),
+        };
+        let mut res = Response::new(body);
         *res.status_mut() = self.status;
         let h = res.headers_mut();
         if let Some(ct) = self.content_type {

@@ -5,9 +5,24 @@
 //! accounts is unbounded (per-account usage belongs in the audit log, not in Prometheus).
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
+
+/// Transports, the values of the `transport` label.
+pub const TRANSPORTS: [&str; 2] = ["ws", "sse"];
+/// Why realtime connections end, the values of the `reason` label.
+pub const CLOSE_REASONS: [&str; 9] = [
+    "client",
+    "slow_consumer",
+    "token_expired",
+    "user_deactivated",
+    "entitlement_denied",
+    "keepalive_timeout",
+    "protocol_error",
+    "shutdown",
+    "internal",
+];
 
 /// The server's metrics.
 #[derive(Debug, Clone)]
@@ -19,9 +34,17 @@ pub struct Metrics {
     pub messages: IntCounter,
     /// `chat_rooms_created_total{type}`: rooms and DMs created.
     pub rooms_created: IntCounterVec,
-    /// `chat_realtime_connections`: open WebSocket/SSE connections (maintained by the realtime
-    /// transport; 0 while none is mounted).
-    pub realtime_connections: IntGauge,
+    /// `chat_realtime_connections{transport}`: open WebSocket (`ws`) and SSE (`sse`)
+    /// connections.
+    pub realtime_connections: IntGaugeVec,
+    /// `chat_realtime_events_delivered_total{transport}`: events written to sockets.
+    pub realtime_events: IntCounterVec,
+    /// `chat_realtime_closes_total{transport,reason}`: connections ended, by reason
+    /// ([`CLOSE_REASONS`]; `slow_consumer` counts the consumers cut off for falling behind).
+    pub realtime_closes: IntCounterVec,
+    /// `chat_realtime_resumes_total{outcome}`: connections opened with a resume point, by
+    /// outcome (`replayed` or `resync_required`).
+    pub realtime_resumes: IntCounterVec,
 }
 
 impl Metrics {
@@ -60,17 +83,58 @@ impl Metrics {
             &["type"],
         )
         .expect("valid metric");
-        let realtime_connections = IntGauge::new(
-            "chat_realtime_connections",
-            "Open realtime (WebSocket and SSE) connections.",
+        let realtime_connections = IntGaugeVec::new(
+            Opts::new(
+                "chat_realtime_connections",
+                "Open realtime connections, by transport (ws, sse).",
+            ),
+            &["transport"],
         )
         .expect("valid metric");
+        let realtime_events = IntCounterVec::new(
+            Opts::new(
+                "chat_realtime_events_delivered_total",
+                "Events written to realtime connections, by transport.",
+            ),
+            &["transport"],
+        )
+        .expect("valid metric");
+        let realtime_closes = IntCounterVec::new(
+            Opts::new(
+                "chat_realtime_closes_total",
+                "Realtime connections ended, by transport and reason.",
+            ),
+            &["transport", "reason"],
+        )
+        .expect("valid metric");
+        let realtime_resumes = IntCounterVec::new(
+            Opts::new(
+                "chat_realtime_resumes_total",
+                "Realtime connections opened with a resume point, by outcome (replayed, resync_required).",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        // Every series exists from the start, so dashboards see zeros rather than gaps.
+        for t in TRANSPORTS {
+            realtime_connections.with_label_values(&[t]).set(0);
+            realtime_events.with_label_values(&[t]).inc_by(0);
+            for r in CLOSE_REASONS {
+                realtime_closes.with_label_values(&[t, r]).inc_by(0);
+            }
+        }
+        for o in ["replayed", "resync_required"] {
+            realtime_resumes.with_label_values(&[o]).inc_by(0);
+        }
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(messages.clone()),
             Box::new(rooms_created.clone()),
             Box::new(realtime_connections.clone()),
+            Box::new(realtime_events.clone()),
+            Box::new(realtime_closes.clone()),
+            Box::new(realtime_resumes.clone()),
         ] {
             registry.register(c).expect("unique metric");
         }
@@ -81,6 +145,9 @@ impl Metrics {
             messages,
             rooms_created,
             realtime_connections,
+            realtime_events,
+            realtime_closes,
+            realtime_resumes,
         }
     }
 
@@ -125,6 +192,9 @@ mod tests {
         assert!(text.contains("chat_messages_total 1"));
         assert!(text.contains("chat_rooms_created_total{type=\"dm\"} 1"));
         assert!(text.contains("chat_http_request_duration_seconds_bucket"));
-        assert!(text.contains("chat_realtime_connections 0"));
+        assert!(text.contains("chat_realtime_connections{transport=\"ws\"} 0"));
+        assert!(text
+            .contains("chat_realtime_closes_total{reason=\"slow_consumer\",transport=\"sse\"} 0"));
+        assert!(text.contains("chat_realtime_resumes_total{outcome=\"resync_required\"} 0"));
     }
 }

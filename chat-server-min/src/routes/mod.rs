@@ -6,6 +6,7 @@ pub mod audit;
 pub mod members;
 pub mod messages;
 pub mod read;
+pub mod realtime;
 pub mod rooms;
 pub mod service;
 
@@ -20,6 +21,7 @@ use http::Method;
 
 use crate::http::{Query, Reply};
 use crate::ops;
+use crate::realtime::{Grant, Transport};
 use crate::server::App;
 
 /// What every handler returns.
@@ -55,6 +57,8 @@ pub struct UserCall {
     pub app: Arc<App>,
     /// The caller, admitted by `Chat::enter`.
     pub actor: Actor,
+    /// The caller's token as verified (identity and expiry).
+    pub grant: Grant,
     /// Path parameters.
     pub params: Params,
     /// Query parameters.
@@ -84,6 +88,8 @@ pub enum Handler {
     User(fn(UserCall) -> HandlerFuture),
     /// The service token.
     Service(fn(ServiceCall) -> HandlerFuture),
+    /// A realtime connection: a ticket or a user token, handled by [`crate::realtime`].
+    Realtime(Transport),
 }
 
 /// One route.
@@ -115,6 +121,13 @@ macro_rules! route {
             handler: Handler::User(|c| Box::pin($f(c))),
         }
     };
+    ($method:ident $path:expr => Realtime $t:expr) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            handler: Handler::Realtime($t),
+        }
+    };
     ($method:ident $path:expr => Service $f:path) => {
         Route {
             method: Method::$method,
@@ -144,6 +157,12 @@ pub fn table() -> Vec<Route> {
         route!(POST "/api/v1/accounts/{account_id}/chat/rooms/{room_id}/read" => User read::mark),
         route!(GET "/api/v1/accounts/{account_id}/chat/unread" => User read::unread),
         route!(GET "/api/v1/accounts/{account_id}/chat/audit" => User audit::list),
+        route!(POST "/api/v1/accounts/{account_id}/chat/realtime/ticket" => User realtime::ticket),
+        route!(GET "/api/v1/accounts/{account_id}/chat/ws" => Realtime Transport::Ws),
+        route!(GET "/api/v1/accounts/{account_id}/chat/events" => Realtime Transport::Sse),
+        route!(GET "/api/v1/accounts/{account_id}/chat/presence" => User realtime::presence),
+        route!(GET "/api/v1/accounts/{account_id}/chat/notifications" => User realtime::list_notifications),
+        route!(POST "/api/v1/accounts/{account_id}/chat/notifications/read" => User realtime::read_notifications),
         route!(PUT "/api/v1/accounts/{account_id}/chat/users/{user_id}" => Service service::provision_user),
         route!(PUT "/api/v1/accounts/{account_id}/chat/entitlements" => Service service::set_entitlements),
         route!(GET "/api/v1/accounts/{account_id}/chat/entitlements" => Service service::entitlements),

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code, missing_docs)]
 
+pub mod live;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,9 +53,27 @@ pub fn config() -> Config {
 }
 
 pub async fn start(config: Config) -> Server {
-    let store = Arc::new(chat_sqlite::SqliteStore::open_temporary().unwrap());
+    start_with(
+        config,
+        chat_core::presence::PresenceConfig::default(),
+        chat_sqlite::Options::default(),
+    )
+    .await
+}
+
+/// [`start`] with presence timings and store options (event retention).
+pub async fn start_with(
+    config: Config,
+    presence: chat_core::presence::PresenceConfig,
+    options: chat_sqlite::Options,
+) -> Server {
+    let store = Arc::new(chat_sqlite::SqliteStore::open_temporary_with(&options).unwrap());
     let db = store.path().to_path_buf();
-    let chat = Chat::new(store.clone());
+    let chat = Chat::with_options(
+        store.clone(),
+        Arc::new(chat_core::hub::LocalBus::default()),
+        presence,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
@@ -145,6 +165,24 @@ impl Server {
             headers,
             body,
         }
+    }
+
+    /// Sends a GET and returns the response with its body unread (streams).
+    pub async fn open(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> http::Response<hyper::body::Incoming> {
+        let mut b = Request::builder().method(Method::GET).uri(self.url(path));
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(Bytes::new())).unwrap();
+        self.client.request(req).await.unwrap()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {

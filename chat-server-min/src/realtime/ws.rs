@@ -1,0 +1,363 @@
+//! `GET /ws`: the WebSocket transport (tokio-tungstenite over hyper's upgrade).
+//!
+//! Server → client: every event as one text frame (the spec's event object), `{"type":"pong"}`
+//! for a client ping, `{"type":"error","code","message"}` for a frame it could not use.
+//! Client → server: `{"type":"typing","room_id"}`, `{"type":"presence","status"}`,
+//! `{"type":"ping"}`. Close codes: see [`super::End::ws_close_code`] and `REALTIME.md`.
+
+use std::time::{Duration, Instant};
+
+use chat_core::events::Event;
+use chat_core::{Actor, RoomId, Subscription};
+use futures_util::{SinkExt, StreamExt};
+use http::{HeaderMap, StatusCode};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::WebSocketStream;
+
+use super::{error_frame, pump, AbortOnDrop, End, Session};
+use crate::http::{ApiError, Reply};
+
+/// Largest client frame and message: 16 KiB (a larger one closes the connection with 1009).
+pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
+/// Read buffer per connection (allocated up front by tungstenite; grows only for a frame that
+/// does not fit, up to [`MAX_CLIENT_MESSAGE`]).
+pub const READ_BUFFER: usize = 2 * 1024;
+/// Cap of the outgoing buffer. Frames are written eagerly (`write_buffer_size` 0), so it only
+/// fills while the socket does not drain; the writer gives up before (slow consumer).
+pub const MAX_WRITE_BUFFER: usize = 256 * 1024;
+/// Client frames per second a connection may send; more get an error frame and are ignored.
+pub const MAX_FRAMES_PER_SEC: u32 = 20;
+/// How long closing waits for the close handshake before dropping the socket.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// The socket type after the upgrade.
+type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// The WebSocket configuration: small buffers (idle memory per connection), 16 KiB cap.
+pub fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(Some(MAX_CLIENT_MESSAGE))
+        .max_frame_size(Some(MAX_CLIENT_MESSAGE))
+}
+
+/// Checks the handshake headers and returns `Sec-WebSocket-Accept`; `426` when the request is
+/// not a WebSocket handshake (version 13).
+pub(crate) fn accept_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let has_token = |name: http::header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    if !has_token(http::header::UPGRADE, "websocket")
+        || !has_token(http::header::CONNECTION, "upgrade")
+    {
+        return Err(ApiError::UpgradeRequired(
+            "a WebSocket handshake is required (Connection: Upgrade, Upgrade: websocket)",
+        ));
+    }
+    if headers
+        .get(http::header::SEC_WEBSOCKET_VERSION)
+        .map(http::HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        return Err(ApiError::UpgradeRequired(
+            "Sec-WebSocket-Version must be 13",
+        ));
+    }
+    let key = headers
+        .get(http::header::SEC_WEBSOCKET_KEY)
+        .map(http::HeaderValue::as_bytes)
+        .filter(|k| k.len() == 24)
+        .ok_or(ApiError::UpgradeRequired(
+            "Sec-WebSocket-Key is missing or malformed",
+        ))?;
+    Ok(derive_accept_key(key))
+}
+
+/// Answers `101` and runs the session once hyper hands over the connection.
+pub(crate) fn start(
+    session: Session,
+    sub: Subscription,
+    accept_key: &str,
+    upgrade: OnUpgrade,
+) -> Reply {
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => {
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config()),
+                )
+                .await;
+                run(session, sub, socket).await;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "WebSocket upgrade failed");
+                session.finish(End::Client);
+            }
+        }
+    });
+    Reply::empty(StatusCode::SWITCHING_PROTOCOLS)
+        .header("upgrade", "websocket")
+        .header("connection", "upgrade")
+        .header("sec-websocket-accept", accept_key.to_owned())
+}
+
+fn render(event: &Event) -> Option<Utf8Bytes> {
+    match serde_json::to_string(event) {
+        Ok(text) => Some(Utf8Bytes::from(text)),
+        Err(e) => {
+            tracing::error!(error = %e, "event serialization failed");
+            None
+        }
+    }
+}
+
+/// A client frame.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum ClientFrame {
+    /// The user is typing in a room.
+    Typing { room_id: RoomId },
+    /// The user sets their presence.
+    Presence { status: PresenceStatus },
+    /// Liveness check; answered by `{"type":"pong"}`. (A struct variant, so that unknown
+    /// fields are refused as for the others.)
+    Ping {},
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PresenceStatus {
+    Online,
+    Away,
+}
+
+/// Counts client frames per one-second window.
+struct FrameBudget {
+    window: Instant,
+    used: u32,
+}
+
+impl FrameBudget {
+    fn allow(&mut self) -> bool {
+        if self.window.elapsed() >= Duration::from_secs(1) {
+            self.window = Instant::now();
+            self.used = 0;
+        }
+        self.used += 1;
+        self.used <= MAX_FRAMES_PER_SEC
+    }
+}
+
+/// What a client text frame asks for; the reply frame, if any.
+async fn handle_text(session: &Session, budget: &mut FrameBudget, text: &str) -> Option<String> {
+    if !budget.allow() {
+        return Some(error_frame(
+            "rate_limited",
+            "more than 20 frames per second; frame ignored",
+        ));
+    }
+    let frame: ClientFrame = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let message = format!("invalid frame: {}", without_position(&e));
+            return Some(error_frame("validation_failed", &message));
+        }
+    };
+    session.presence.touch();
+    match frame {
+        ClientFrame::Ping {} => Some(r#"{"type":"pong"}"#.to_owned()),
+        ClientFrame::Presence { status } => {
+            session
+                .presence
+                .set_away(matches!(status, PresenceStatus::Away));
+            None
+        }
+        ClientFrame::Typing { room_id } => typing(&session.app.chat, &session.actor, room_id).await,
+    }
+}
+
+async fn typing(chat: &chat_core::Chat, actor: &Actor, room: RoomId) -> Option<String> {
+    match chat.typing(actor, room).await {
+        // Throttled or sent: nothing to say.
+        Ok(_) => None,
+        Err(e) => Some(error_frame(e.code(), &e.public_message())),
+    }
+}
+
+/// serde_json's message without " at line L column C".
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// Sends one frame, giving up (slow consumer) when the socket does not take it in time.
+async fn send(socket: &mut Socket, message: Message, within: Duration) -> Result<(), End> {
+    match tokio::time::timeout(within, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Client),
+        Err(_) => Err(End::SlowConsumer),
+    }
+}
+
+async fn run(session: Session, sub: Subscription, mut socket: Socket) {
+    let app = session.app.clone();
+    let cfg = &app.config.realtime;
+    let slow_after = cfg.slow_consumer_after;
+    let (tx, mut rx) = mpsc::channel(cfg.queue_capacity);
+    let mut pumping = AbortOnDrop(tokio::spawn(pump(
+        sub,
+        tx,
+        render,
+        slow_after,
+        session.deadline,
+        session.shutdown.clone(),
+    )));
+    let ping_every = cfg.ping_interval;
+    let mut ping = tokio::time::interval_at((Instant::now() + ping_every).into(), ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let mut budget = FrameBudget {
+        window: Instant::now(),
+        used: 0,
+    };
+    let mut queue_open = true;
+    let delivered = app
+        .metrics
+        .realtime_events
+        .with_label_values(&[super::Transport::Ws.label()]);
+    let end = loop {
+        tokio::select! {
+            biased;
+            ended = &mut pumping.0 => break ended.unwrap_or(End::Internal),
+            // Client frames and keepalive before queued events: a steady stream of events
+            // must not starve reading pongs (or the client's close) and sending pings.
+            frame = socket.next() => {
+                last_heard = Instant::now();
+                let reply = match frame {
+                    None => break End::Client,
+                    Some(Err(WsError::Capacity(_))) => break End::TooBig,
+                    Some(Err(WsError::Protocol(_) | WsError::Utf8(_))) => break End::ProtocolError,
+                    Some(Err(_)) => break End::Client,
+                    Some(Ok(Message::Text(text))) => {
+                        handle_text(&session, &mut budget, text.as_str()).await
+                    }
+                    Some(Ok(Message::Binary(_))) => Some(error_frame(
+                        "validation_failed",
+                        "binary frames are not supported; send JSON text frames",
+                    )),
+                    // tungstenite answers pings and the closing handshake itself.
+                    Some(Ok(_)) => None,
+                };
+                if let Some(reply) = reply {
+                    if let Err(end) = send(&mut socket, Message::text(reply), slow_after).await {
+                        break end;
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= ping_every * 2 {
+                    break End::KeepaliveTimeout;
+                }
+                if let Err(end) = send(&mut socket, Message::Ping(Default::default()), slow_after).await {
+                    break end;
+                }
+            }
+            item = rx.recv(), if queue_open => match item {
+                Some(text) => match send(&mut socket, Message::Text(text), slow_after).await {
+                    Ok(()) => delivered.inc(),
+                    Err(end) => break end,
+                },
+                // The pump ended; its reason arrives on the first branch.
+                None => queue_open = false,
+            },
+        }
+    };
+    // Stop the pump (and its subscription) first: nothing more is delivered.
+    drop(pumping);
+    session.finish(end);
+    if end != End::Client {
+        let frame = CloseFrame {
+            code: CloseCode::from(end.ws_close_code()),
+            reason: Utf8Bytes::from(format!("{}: {}", end.code(), end.message())),
+        };
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            if socket.close(Some(frame)).await.is_ok() {
+                // Wait for the client's close frame, then the end of the stream.
+                while let Some(Ok(_)) = socket.next().await {}
+            }
+        })
+        .await;
+    }
+    // Dropping the session ends the presence connection and frees the slot.
+    drop(session);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_parse_strictly() {
+        let ok = [
+            r#"{"type":"ping"}"#,
+            r#"{"type":"presence","status":"away"}"#,
+            r#"{"type":"typing","room_id":"01a221ec-16c7-75d7-afe3-2230c81e0bbe"}"#,
+        ];
+        for f in ok {
+            assert!(serde_json::from_str::<ClientFrame>(f).is_ok(), "{f}");
+        }
+        let bad = [
+            r#"{"type":"ping","x":1}"#,
+            r#"{"type":"presence","status":"busy"}"#,
+            r#"{"type":"typing"}"#,
+            r#"{"type":"PING"}"#,
+            r#"{}"#,
+            r#"[]"#,
+        ];
+        for f in bad {
+            assert!(serde_json::from_str::<ClientFrame>(f).is_err(), "{f}");
+        }
+    }
+
+    #[test]
+    fn handshake_headers() {
+        let mut h = HeaderMap::new();
+        assert!(accept_key(&h).is_err());
+        h.insert("upgrade", http::HeaderValue::from_static("WebSocket"));
+        h.insert(
+            "connection",
+            http::HeaderValue::from_static("keep-alive, Upgrade"),
+        );
+        h.insert(
+            "sec-websocket-version",
+            http::HeaderValue::from_static("13"),
+        );
+        assert!(accept_key(&h).is_err(), "no key");
+        h.insert(
+            "sec-websocket-key",
+            http::HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
+        );
+        // RFC 6455's example.
+        assert_eq!(accept_key(&h).unwrap(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        h.insert("sec-websocket-version", http::HeaderValue::from_static("8"));
+        assert!(accept_key(&h).is_err());
+    }
+}
