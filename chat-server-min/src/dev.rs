@@ -205,3 +205,43 @@ curl -s \"$CHAT/entitlements\" -H \"Authorization: Bearer $SERVICE\""
     );
     Ok(out)
 }
+
+/// `--dev` is a local demo that prints admin tokens and the secrets that sign them, and seeds
+/// users 1–4 of account 1: it must never meet production. It refuses a configured
+/// `CHAT_JWT_SECRET`/`CHAT_SERVICE_TOKEN` (it generates its own), a non-loopback address, and
+/// an existing database it did not create (marked by a `<db>.dev-demo` file next to it).
+/// Returns whether the database is new (so the caller marks it once opened).
+pub fn guard(args: &crate::config::ServerArgs, db: &std::path::Path) -> Result<bool, String> {
+    if args.jwt_secret.is_some() || args.service_token.is_some() {
+        return Err(
+            "--dev generates its own secrets and prints them: unset CHAT_JWT_SECRET and \
+             CHAT_SERVICE_TOKEN (or run without --dev)"
+                .into(),
+        );
+    }
+    if !args.addr.ip().is_loopback() {
+        return Err(format!(
+            "--dev listens on loopback only (got {}): it prints admin tokens",
+            args.addr
+        ));
+    }
+    if db.exists() && !marker(db).exists() {
+        return Err(format!(
+            "--dev will not seed {}: it was not created by --dev (choose another --db)",
+            db.display()
+        ));
+    }
+    Ok(!db.exists())
+}
+
+/// Marks a database as created by `--dev`.
+pub fn mark(db: &std::path::Path) -> Result<(), String> {
+    std::fs::write(marker(db), "created by chat-server-min --dev\n")
+        .map_err(|e| format!("cannot write {}: {e}", marker(db).display()))
+}
+
+fn marker(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".dev-demo");
+    std::path::PathBuf::from(name)
+}

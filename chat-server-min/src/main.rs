@@ -53,9 +53,11 @@ fn token(args: &ServerArgs, t: &TokenArgs) -> Result<(), String> {
 
 fn run(args: &ServerArgs) -> Result<(), String> {
     ops::log::init_stderr();
-    let secret = match (&args.jwt_secret, args.dev) {
-        (None, true) => dev::random_hex(32).map_err(|e| e.to_string())?.into_bytes(),
-        _ => secret_from(args)?,
+    let secret = if args.dev {
+        // `dev::guard` below refuses a configured secret: demo mode always makes its own.
+        dev::random_hex(32).map_err(|e| e.to_string())?.into_bytes()
+    } else {
+        secret_from(args)?
     };
     let mut config = args.config(secret).map_err(|e| e.to_string())?;
     if args.dev && config.service_token.is_none() {
@@ -68,8 +70,16 @@ fn run(args: &ServerArgs) -> Result<(), String> {
         .db
         .clone()
         .unwrap_or_else(|| PathBuf::from(if args.dev { "chat-dev.db" } else { "chat.db" }));
+    let new_dev_db = if args.dev {
+        dev::guard(args, &db)?
+    } else {
+        false
+    };
     let store = chat_sqlite::SqliteStore::open(&db)
         .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    if new_dev_db {
+        dev::mark(&db)?;
+    }
     let presence = PresenceConfig {
         grace: Duration::from_secs(args.presence_grace_secs),
         ..PresenceConfig::default()

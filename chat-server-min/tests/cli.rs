@@ -223,3 +223,58 @@ async fn dev_mode_seeds_and_prints_working_commands() {
         terminate(child);
     }
 }
+
+/// `--dev` prints admin tokens and its secrets and seeds demo users: it refuses anything that
+/// looks like production — configured secrets, a non-loopback address, a database it did not
+/// create — and writes nothing when it refuses.
+#[test]
+fn dev_mode_refuses_production_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.db");
+    let refuse = |c: &mut Command, why: &str| {
+        let out = c.output().unwrap();
+        assert!(!out.status.success(), "{why}: started");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).is_empty(),
+            "{why}: printed something"
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refuse(
+        bin()
+            .env("CHAT_JWT_SECRET", SECRET)
+            .args(["--dev", "--addr", "127.0.0.1:0", "--db"])
+            .arg(&fresh),
+        "configured secret",
+    );
+    assert!(err.contains("CHAT_JWT_SECRET"), "{err}");
+    let err = refuse(
+        bin()
+            .env("CHAT_SERVICE_TOKEN", "prod-service-token-0123456789")
+            .args(["--dev", "--addr", "127.0.0.1:0", "--db"])
+            .arg(&fresh),
+        "configured service token",
+    );
+    assert!(err.contains("CHAT_SERVICE_TOKEN"), "{err}");
+    let err = refuse(
+        bin()
+            .args(["--dev", "--addr", "0.0.0.0:0", "--db"])
+            .arg(&fresh),
+        "public address",
+    );
+    assert!(err.contains("loopback"), "{err}");
+    assert!(!fresh.exists(), "nothing written on refusal");
+
+    // A database that --dev did not create (say, production's) is never seeded.
+    let prod = dir.path().join("prod.db");
+    drop(chat_sqlite::SqliteStore::open(&prod).unwrap());
+    let before = std::fs::read(&prod).unwrap();
+    let err = refuse(
+        bin()
+            .args(["--dev", "--addr", "127.0.0.1:0", "--db"])
+            .arg(&prod),
+        "foreign database",
+    );
+    assert!(err.contains("not created by --dev"), "{err}");
+    assert_eq!(std::fs::read(&prod).unwrap(), before);
+}
