@@ -43,7 +43,7 @@ pub struct App {
     /// Realtime state: tickets, connections per user, the shutdown signal.
     pub realtime: Realtime,
     pub(crate) verifier: Verifier,
-    limits: Limits,
+    pub(crate) limits: Limits,
     router: matchit::Router<usize>,
     paths: Vec<(&'static str, Vec<Route>)>,
 }
@@ -285,9 +285,6 @@ async fn dispatch(
             if path_account != Some(identity.account.0) {
                 return Err(ChatError::AccountMismatch.into());
             }
-            if is_write(&parts.method) {
-                app.limits.check(identity.account, identity.user)?;
-            }
             let body = body_of(&parts.method, &parts.headers, body).await?;
             let grant = Grant {
                 identity: identity.clone(),
@@ -295,6 +292,10 @@ async fn dispatch(
             };
             // Audit entries written by this request carry its id.
             let actor = app.chat.enter(identity).await?.with_request_id(request_id);
+            // After admission: a deactivated user or a disabled account spends nobody's budget.
+            if is_write(&parts.method) {
+                app.limits.check(actor.account(), actor.user())?;
+            }
             let query = Query::parse(parts.uri.query());
             h(UserCall {
                 app: Arc::clone(app),

@@ -268,7 +268,6 @@ fn dev_mode_refuses_production_settings() {
     // A database that --dev did not create (say, production's) is never seeded.
     let prod = dir.path().join("prod.db");
     drop(chat_sqlite::SqliteStore::open(&prod).unwrap());
-    let before = std::fs::read(&prod).unwrap();
     let err = refuse(
         bin()
             .args(["--dev", "--addr", "127.0.0.1:0", "--db"])
@@ -276,5 +275,11 @@ fn dev_mode_refuses_production_settings() {
         "foreign database",
     );
     assert!(err.contains("not created by --dev"), "{err}");
-    assert_eq!(std::fs::read(&prod).unwrap(), before);
+    let db = rusqlite::Connection::open(&prod).unwrap();
+    let count = |table: &str| -> i64 {
+        db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count("internal_chat_directory"), 0, "no demo users");
+    assert_eq!(count("internal_chat_rooms"), 0, "no demo rooms");
 }

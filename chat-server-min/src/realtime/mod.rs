@@ -418,6 +418,9 @@ pub(crate) async fn open(
         .enter(grant.identity)
         .await?
         .with_request_id(request_id);
+    // Opening a stream costs the server like a write (and a resume can replay thousands of
+    // events): it spends the caller's write budget, so reconnect loops are throttled too.
+    app.limits.check(actor.account(), actor.user())?;
     let slot = Slot::acquire(app, &actor, transport)?;
     // Subscribe before answering: everything committed from now on reaches this client.
     let sub = app.chat.subscribe(&actor, since).await?;
