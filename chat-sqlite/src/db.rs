@@ -169,6 +169,33 @@ impl Writer {
 pub(crate) struct Db {
     pub(crate) writer: Writer,
     pub(crate) readers: Pool<SqliteConnectionManager>,
+    // Dropping it stops the checkpointer thread.
+    _checkpointer: mpsc::Sender<()>,
+}
+
+/// How often the checkpointer copies the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Checkpoints run on their own thread and connection (`PASSIVE`: never blocks the writer or
+/// readers), so the page copies and the fsync a checkpoint needs never land inside some
+/// send's commit on the writer thread (which has automatic checkpoints turned off).
+fn spawn_checkpointer(path: &Path, opts: &Options) -> Result<mpsc::Sender<()>> {
+    let conn = Connection::open(path).map_err(internal)?;
+    pragmas(&conn, opts).map_err(internal)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    thread::Builder::new()
+        .name("chat-sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+                }
+            }
+        })
+        .map_err(internal)?;
+    Ok(stop)
 }
 
 impl Db {
@@ -179,6 +206,9 @@ impl Db {
             .map_err(internal)?;
         pragmas(&conn, opts).map_err(internal)?;
         migrate::migrate(&mut conn).map_err(ChatError::Internal)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(internal)?;
+        let checkpointer = spawn_checkpointer(path, opts)?;
 
         let writer = Writer::spawn(conn, opts)?;
 
@@ -197,7 +227,11 @@ impl Db {
             .max_size(opts.readers.max(1))
             .build(manager)
             .map_err(internal)?;
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            readers,
+            _checkpointer: checkpointer,
+        })
     }
 
     /// Runs a read on a pooled connection, off the async runtime.

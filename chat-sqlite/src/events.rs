@@ -125,12 +125,19 @@ fn prune(
     let max_age = i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
     let by_count = last - retention.max_events;
     let by_age = now.0.saturating_sub(max_age);
-    let dropped: Option<i64> = tx
+    // Two range lookups (the primary key, then the ts index): an OR of both would make
+    // SQLite scan the account's whole log, which dominated the writer's time.
+    let by_count: Option<i64> = tx
         .prepare_cached(
-            "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND (id <= ?2 OR ts < ?3)",
+            "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2",
         )?
-        .query_row(params![a, by_count, by_age], |r| r.get(0))?;
-    let Some(through) = dropped else {
+        .query_row(params![a, by_count], |r| r.get(0))?;
+    let by_age: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND ts < ?2",
+        )?
+        .query_row(params![a, by_age], |r| r.get(0))?;
+    let Some(through) = by_count.max(by_age) else {
         return Ok(());
     };
     tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2")?

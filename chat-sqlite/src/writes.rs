@@ -350,7 +350,14 @@ fn send(tx: &Connection, a: i64, m: &Message) -> Result<Message> {
     }
     // The sender has read everything up to their own message (counters recomputed for the
     // few messages of others between their old pointer and this one).
-    advance(tx, m.room_id, m.sender_id, seq, m.created_at)?;
+    advance(
+        tx,
+        m.room_id,
+        m.sender_id,
+        seq,
+        m.created_at,
+        Some(m.sender_id),
+    )?;
     Ok(Message { seq, ..m.clone() })
 }
 
@@ -383,7 +390,17 @@ fn delete(tx: &Connection, a: i64, id: MessageId, at: Timestamp) -> Result<()> {
 
 /// Moves `user`'s pointer forward to `to`, lowering the counters by what is now read.
 /// Cost is proportional to the messages newly read, never to history or remaining backlog.
-fn advance(tx: &Connection, room: RoomId, user: UserId, to: i64, at: Timestamp) -> Result<()> {
+///
+/// `last_by`: who sent message `to`, when known — if it is `user` and it is the only newly
+/// read message (the common case of a sender's own send), nothing needs counting.
+fn advance(
+    tx: &Connection,
+    room: RoomId,
+    user: UserId,
+    to: i64,
+    at: Timestamp,
+    last_by: Option<UserId>,
+) -> Result<()> {
     let from: i64 = tx
         .prepare_cached(
             "SELECT last_read_seq FROM internal_chat_members WHERE room_id = ?1 AND user_id = ?2",
@@ -391,6 +408,15 @@ fn advance(tx: &Connection, room: RoomId, user: UserId, to: i64, at: Timestamp) 
         .and_then(|mut s| s.query_row(params![room.0, user.0], |r| r.get(0)))
         .map_err(internal)?;
     if to <= from {
+        return Ok(());
+    }
+    if to == from + 1 && last_by == Some(user) {
+        tx.prepare_cached(
+            "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2 \
+             WHERE room_id = ?3 AND user_id = ?4",
+        )
+        .and_then(|mut s| s.execute(params![to, at.0, room.0, user.0]))
+        .map_err(internal)?;
         return Ok(());
     }
     let q = |sql: &str| -> Result<i64> {
@@ -440,7 +466,7 @@ fn mark_read(
         .and_then(|mut s| s.execute(params![to, at.0, room.0, user.0]))
         .map_err(internal)?;
     } else {
-        advance(tx, room, user, to, at)?;
+        advance(tx, room, user, to, at, None)?;
     }
     tx.prepare_cached(
         "SELECT last_read_at, last_read_seq, unread_count, mention_count FROM internal_chat_members \
