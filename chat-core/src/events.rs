@@ -8,6 +8,8 @@
 //! events, filtering by that recorded audience — so what a client receives after a reconnect
 //! is exactly what it would have received live.
 
+use std::sync::{Arc, OnceLock};
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, RoomId, Timestamp, UserId};
@@ -48,7 +50,8 @@ str_enum!(
 /// Who may receive an event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Audience {
-    /// These users (resolved when the event was committed).
+    /// These users (resolved when the event was committed), sorted ascending: build it with
+    /// [`Audience::users`].
     Users(Vec<UserId>),
     /// Every user of the account.
     #[default]
@@ -56,17 +59,28 @@ pub enum Audience {
 }
 
 impl Audience {
-    /// Whether `user` may receive the event.
+    /// A sorted, deduplicated user audience.
+    pub fn users(mut users: Vec<UserId>) -> Self {
+        users.sort_unstable();
+        users.dedup();
+        Audience::Users(users)
+    }
+
+    /// Whether `user` may receive the event. (`Users` lists are sorted: every event is
+    /// checked once per subscriber, so this is a binary search, not a scan.)
     pub fn includes(&self, user: UserId) -> bool {
         match self {
-            Audience::Users(users) => users.contains(&user),
+            Audience::Users(users) => users.binary_search(&user).is_ok(),
             Audience::Account => true,
         }
     }
 }
 
 /// One event, as stored and as sent to clients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Treat a published event as immutable: [`Event::to_json`] renders it once and every
+/// subscriber's transport reuses that text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     /// Per-account id, strictly increasing in commit order; `None` for ephemeral events.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -85,6 +99,67 @@ pub struct Event {
     /// Who may receive it (not sent on the wire).
     #[serde(skip)]
     pub audience: Audience,
+    /// The wire form, rendered on first use.
+    #[serde(skip)]
+    json: OnceLock<Arc<str>>,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.id,
+            self.kind,
+            self.account_id,
+            self.room_id,
+            self.ts,
+            &self.data,
+            &self.audience,
+        ) == (
+            other.id,
+            other.kind,
+            other.account_id,
+            other.room_id,
+            other.ts,
+            &other.data,
+            &other.audience,
+        )
+    }
+}
+
+impl Eq for Event {}
+
+impl Event {
+    /// An event.
+    pub fn new(
+        id: Option<i64>,
+        kind: EventType,
+        account_id: AccountId,
+        room_id: Option<RoomId>,
+        ts: Timestamp,
+        data: serde_json::Value,
+        audience: Audience,
+    ) -> Self {
+        Self {
+            id,
+            kind,
+            account_id,
+            room_id,
+            ts,
+            data,
+            audience,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The event as one JSON object (the wire form), serialized once however many
+    /// subscribers send it.
+    pub fn to_json(&self) -> Result<Arc<str>, serde_json::Error> {
+        if let Some(json) = self.json.get() {
+            return Ok(json.clone());
+        }
+        let json: Arc<str> = serde_json::to_string(self)?.into();
+        Ok(self.json.get_or_init(|| json).clone())
+    }
 }
 
 /// Who an event drafted by the facade is for; the backend resolves it inside the write's
@@ -189,13 +264,5 @@ pub(crate) fn ephemeral(
     data: serde_json::Value,
     audience: Audience,
 ) -> Event {
-    Event {
-        id: None,
-        kind,
-        account_id: account,
-        room_id: room,
-        ts: Timestamp::now(),
-        data,
-        audience,
-    }
+    Event::new(None, kind, account, room, Timestamp::now(), data, audience)
 }

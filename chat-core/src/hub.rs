@@ -162,15 +162,15 @@ mod tests {
     use crate::ids::Timestamp;
 
     fn ev(id: i64) -> Event {
-        Event {
-            id: Some(id),
-            kind: EventType::MessageCreated,
-            account_id: AccountId(1),
-            room_id: None,
-            ts: Timestamp(0),
-            data: serde_json::Value::Null,
-            audience: Audience::Account,
-        }
+        Event::new(
+            Some(id),
+            EventType::MessageCreated,
+            AccountId(1),
+            None,
+            Timestamp(0),
+            serde_json::Value::Null,
+            Audience::Account,
+        )
     }
 
     fn ids(rx: &mut broadcast::Receiver<FeedItem>) -> Vec<i64> {

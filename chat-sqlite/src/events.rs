@@ -91,15 +91,15 @@ pub(crate) fn append(
             ])
         })
         .map_err(internal)?;
-        out.push(Event {
-            id: Some(last),
-            kind: d.kind,
-            account_id: account,
-            room_id: d.room_id,
+        out.push(Event::new(
+            Some(last),
+            d.kind,
+            account,
+            d.room_id,
             ts,
             data,
-            audience: Audience::Users(users),
-        });
+            Audience::users(users),
+        ));
     }
     tx.prepare_cached(
         "INSERT INTO internal_chat_event_counters (account_id, last_id) VALUES (?1, ?2) \
@@ -157,15 +157,15 @@ fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
     let data: String = row.get(5)?;
     let audience: String = row.get(6)?;
     let users: Vec<i64> = serde_json::from_str(&audience).map_err(|_| bad(6))?;
-    Ok(Event {
-        id: Some(row.get(1)?),
-        kind: EventType::parse(&kind).ok_or_else(|| bad(2))?,
-        account_id: AccountId(row.get(0)?),
-        room_id: row.get::<_, Option<uuid::Uuid>>(3)?.map(RoomId),
-        ts: Timestamp(row.get(4)?),
-        data: serde_json::from_str(&data).map_err(|_| bad(5))?,
-        audience: Audience::Users(users.into_iter().map(UserId).collect()),
-    })
+    Ok(Event::new(
+        Some(row.get(1)?),
+        EventType::parse(&kind).ok_or_else(|| bad(2))?,
+        AccountId(row.get(0)?),
+        row.get::<_, Option<uuid::Uuid>>(3)?.map(RoomId),
+        Timestamp(row.get(4)?),
+        serde_json::from_str(&data).map_err(|_| bad(5))?,
+        Audience::users(users.into_iter().map(UserId).collect()),
+    ))
 }
 
 /// Events after `after` (ascending, at most `limit`) and the log's bounds.

@@ -54,7 +54,7 @@ async fn pruned_events_require_resync_and_recent_ones_replay() {
     }
 }
 
-async fn next(sub: &mut Subscription) -> Event {
+async fn next(sub: &mut Subscription) -> std::sync::Arc<Event> {
     tokio::time::timeout(Duration::from_secs(10), sub.next())
         .await
         .expect("an event in time")

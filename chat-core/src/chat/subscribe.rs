@@ -3,6 +3,7 @@
 //! once, with no gap at the seam. Transports (WebSocket, SSE) are thin adapters over it.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -27,7 +28,7 @@ fn resync(actor: &Actor, since: i64, available: i64) -> Event {
         actor.account,
         None,
         serde_json::json!({ "since": since, "oldest_available": available.max(0) }),
-        Audience::Users(vec![actor.user]),
+        Audience::users(vec![actor.user]),
     )
 }
 
@@ -59,7 +60,7 @@ pub struct Subscription {
     chat: Chat,
     actor: Actor,
     rx: broadcast::Receiver<FeedItem>,
-    ready: VecDeque<Event>,
+    ready: VecDeque<Arc<Event>>,
     /// Highest event id accounted for (delivered or filtered out).
     last: i64,
     /// Whether events after `last` must be read from the log before following the bus.
@@ -94,11 +95,11 @@ impl Chat {
         if let Some(n) = since {
             let too_far = head.last_id.saturating_sub(n) > MAX_REPLAY_EVENTS;
             if n < 0 || n > head.last_id || n < head.pruned_through || too_far {
-                sub.ready.push_back(resync(
+                sub.ready.push_back(Arc::new(resync(
                     actor,
                     n,
                     head.pruned_through.max(head.last_id - MAX_REPLAY_EVENTS),
-                ));
+                )));
             } else {
                 sub.last = n;
                 sub.behind = true;
@@ -119,8 +120,9 @@ impl Subscription {
         self.last
     }
 
-    /// The next event, waiting for one if needed.
-    pub async fn next(&mut self) -> Result<Event, SubscriptionEnd> {
+    /// The next event, waiting for one if needed. Shared, not copied: a live event reaches
+    /// every subscriber as the same allocation (and [`Event::to_json`] renders it once).
+    pub async fn next(&mut self) -> Result<Arc<Event>, SubscriptionEnd> {
         loop {
             if let Some(e) = self.ready.pop_front() {
                 return Ok(e);
@@ -131,13 +133,13 @@ impl Subscription {
             }
             match self.rx.recv().await {
                 Ok(FeedItem::Event(e)) => match e.id {
-                    None if e.audience.includes(self.actor.user) => return Ok((*e).clone()),
+                    None if e.audience.includes(self.actor.user) => return Ok(e),
                     None => {}
                     Some(id) if id <= self.last => {}
                     Some(id) if id == self.last + 1 => {
                         self.last = id;
                         if e.audience.includes(self.actor.user) {
-                            return Ok((*e).clone());
+                            return Ok(e);
                         }
                     }
                     // A gap: the log has everything up to this id.
@@ -175,8 +177,11 @@ impl Subscription {
             .await?;
         if slice.pruned_through > self.last {
             // Retention overtook a slow reader: it must resync like a late resume.
-            self.ready
-                .push_back(resync(&self.actor, self.last, slice.pruned_through));
+            self.ready.push_back(Arc::new(resync(
+                &self.actor,
+                self.last,
+                slice.pruned_through,
+            )));
             self.last = slice.last_id;
             self.behind = false;
             return Ok(());
@@ -189,7 +194,7 @@ impl Subscription {
                 self.last = self.last.max(id);
             }
             if e.audience.includes(self.actor.user) {
-                self.ready.push_back(e);
+                self.ready.push_back(Arc::new(e));
             }
         }
         Ok(())

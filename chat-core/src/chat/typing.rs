@@ -64,7 +64,7 @@ impl Chat {
             actor.account,
             Some(room),
             data,
-            Audience::Users(others),
+            Audience::users(others),
         );
         self.bus()
             .publish(actor.account, FeedItem::Event(Arc::new(event)));

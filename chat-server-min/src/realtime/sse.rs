@@ -32,7 +32,8 @@ const KILL_AFTER: Duration = Duration::from_secs(1);
 
 /// Renders one event as an SSE message.
 pub fn render(event: &Event) -> Option<Bytes> {
-    let json = match serde_json::to_string(event) {
+    // Rendered once per event, shared by every subscriber.
+    let json = match event.to_json() {
         Ok(json) => json,
         Err(e) => {
             tracing::error!(error = %e, "event serialization failed");
@@ -185,21 +186,22 @@ mod tests {
 
     #[test]
     fn renders_ids_types_and_one_data_line() {
-        let mut e = Event {
-            id: Some(7),
-            kind: EventType::MessageCreated,
-            account_id: AccountId(1),
-            room_id: None,
-            ts: Timestamp(0),
-            data: serde_json::json!({"content": "two\nlines"}),
-            audience: Audience::Account,
+        let event = |id| {
+            Event::new(
+                id,
+                EventType::MessageCreated,
+                AccountId(1),
+                None,
+                Timestamp(0),
+                serde_json::json!({"content": "two\nlines"}),
+                Audience::Account,
+            )
         };
-        let text = String::from_utf8(render(&e).unwrap().to_vec()).unwrap();
+        let text = String::from_utf8(render(&event(Some(7))).unwrap().to_vec()).unwrap();
         assert!(text.starts_with("id: 7\nevent: message.created\ndata: {"));
         assert!(text.ends_with("}\n\n"));
         assert_eq!(text.trim_end().lines().count(), 3, "{text}");
-        e.id = None;
-        let text = String::from_utf8(render(&e).unwrap().to_vec()).unwrap();
+        let text = String::from_utf8(render(&event(None)).unwrap().to_vec()).unwrap();
         assert!(text.starts_with("event: message.created\n"));
     }
 }

@@ -117,8 +117,9 @@ pub(crate) fn start(
 }
 
 fn render(event: &Event) -> Option<Utf8Bytes> {
-    match serde_json::to_string(event) {
-        Ok(text) => Some(Utf8Bytes::from(text)),
+    // Rendered once per event, shared by every subscriber; the copy here is a memcpy.
+    match event.to_json() {
+        Ok(text) => Some(Utf8Bytes::from(&*text)),
         Err(e) => {
             tracing::error!(error = %e, "event serialization failed");
             None

@@ -349,15 +349,15 @@ fn append_events(
         };
         let (last, log) = st.events.entry(account).or_default();
         *last += 1;
-        let e = Event {
-            id: Some(*last),
-            kind: d.kind,
-            account_id: account,
-            room_id: d.room_id,
-            ts: crate::ids::Timestamp::now(),
+        let e = Event::new(
+            Some(*last),
+            d.kind,
+            account,
+            d.room_id,
+            crate::ids::Timestamp::now(),
             data,
-            audience: Audience::Users(users),
-        };
+            Audience::users(users),
+        );
         log.push((d.message_id, e.clone()));
         out.push(e);
     }

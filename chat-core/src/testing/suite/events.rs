@@ -21,7 +21,7 @@ async fn take(sub: &mut Subscription, n: usize) -> Vec<Event> {
             .await
             .unwrap_or_else(|_| panic!("only {} of {n} events arrived: {out:?}", out.len()))
             .unwrap();
-        out.push(e);
+        out.push((*e).clone());
     }
     out
 }
