@@ -1,5 +1,5 @@
 //! The hyper server: accept loop with graceful shutdown, and the per-request pipeline
-//! (request id → route match → authentication → rate limit → body → admission → handler →
+//! (request id → route match → authentication → body → admission → rate limit → handler →
 //! response headers, one log line, metrics).
 
 use std::convert::Infallible;
