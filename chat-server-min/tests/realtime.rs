@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use chat_core::presence::PresenceConfig;
-use chat_core::{AccountRole, NewMessage, NewRoom, RoomType, UserId};
+use chat_core::{AccountRole, Actor, Chat, NewMessage, NewRoom, Room, RoomType, UserId};
 use common::live::{frame, Client, Got};
 use common::*;
 use http::Method;
@@ -655,18 +655,7 @@ async fn resume_replays_exactly_the_missed_events_over_ws_and_sse() {
     let a = user(&s.chat, 1, 3, AccountRole::Agent).await;
     let b = user(&s.chat, 1, 4, AccountRole::Agent).await;
     user(&s.chat, 1, 5, AccountRole::Agent).await;
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(3), UserId(4)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[3, 4]).await;
     let (hidden, _) = s
         .chat
         .create_room(
@@ -850,18 +839,7 @@ async fn an_ancient_or_unknown_since_gets_resync_required() {
     let s = start_with(realtime_config(), PresenceConfig::default(), options).await;
     let admin = user(&s.chat, 1, 1, AccountRole::Admin).await;
     user(&s.chat, 1, 3, AccountRole::Agent).await;
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(3)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[3]).await;
     // The log is pruned every 256 ids: 300 events leave only the newest 20 or so.
     for i in 0..300 {
         s.chat
@@ -925,18 +903,7 @@ async fn removed_members_and_deactivated_users_stop_receiving_at_once() {
     for u in [4, 5, 6] {
         user(&s.chat, 1, u, AccountRole::Agent).await;
     }
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(3), UserId(4), UserId(5), UserId(6)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[3, 4, 5, 6]).await;
     let connect_ws = |u: i64| {
         let t = token(1, u, AccountRole::Agent);
         let s = &s;
@@ -1091,18 +1058,7 @@ async fn a_client_that_never_reads_is_cut_off_and_others_are_not_held_up() {
     for u in [3, 4, 5] {
         user(&s.chat, 1, u, AccountRole::Agent).await;
     }
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(3), UserId(4), UserId(5)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[3, 4, 5]).await;
     let small_socket = || async {
         let sock = tokio::net::TcpSocket::new_v4().unwrap();
         sock.set_recv_buffer_size(4096).unwrap();
@@ -1246,18 +1202,7 @@ async fn presence_merges_devices_and_survives_a_quick_reconnect() {
     let admin = user(&s.chat, 1, 1, AccountRole::Admin).await;
     let observer = user(&s.chat, 1, 2, AccountRole::Supervisor).await;
     user(&s.chat, 1, 3, AccountRole::Agent).await;
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(2)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[2]).await;
     let t2 = token(1, 2, AccountRole::Supervisor);
     let t3 = token(1, 3, AccountRole::Agent);
     let mut o = Client::Ws(s.ws(1, "", Some(&t2), &[]).await.unwrap());
@@ -1358,18 +1303,7 @@ async fn typing_frames_errors_and_limits() {
     for u in [5, 6] {
         user(&s.chat, 1, u, AccountRole::Agent).await;
     }
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(3), UserId(4), UserId(5)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[3, 4, 5]).await;
     let tok = |u: i64| token(1, u, AccountRole::Agent);
     let mut c3 = Client::Ws(s.ws(1, "", Some(&tok(3)), &[]).await.unwrap());
     let mut c4 = Client::Ws(s.ws(1, "", Some(&tok(4)), &[]).await.unwrap());
@@ -1587,18 +1521,7 @@ async fn notifications_list_and_read() {
     let admin = user(&s.chat, 1, 1, AccountRole::Admin).await;
     user(&s.chat, 1, 3, AccountRole::Agent).await;
     user(&s.chat, 1, 4, AccountRole::Agent).await;
-    let (room, _) = s
-        .chat
-        .create_room(
-            &admin,
-            NewRoom {
-                kind: RoomType::Room,
-                name: Some("R".into()),
-                member_ids: vec![UserId(3), UserId(4)],
-            },
-        )
-        .await
-        .unwrap();
+    let room = team_room(&s.chat, &admin, "R", &[3, 4]).await;
     let t3 = token(1, 3, AccountRole::Agent);
     let t4 = token(1, 4, AccountRole::Agent);
     let base = s.base(1);
@@ -1816,4 +1739,14 @@ async fn closed_clients_free_their_slots() {
         0.0
     );
     s.stop().await;
+}
+
+/// Creates a team room as `creator` with these members (all provisioned already).
+async fn team_room(chat: &Chat, creator: &Actor, name: &str, members: &[i64]) -> Room {
+    let input = NewRoom {
+        kind: RoomType::Room,
+        name: Some(name.into()),
+        member_ids: members.iter().copied().map(UserId).collect(),
+    };
+    chat.create_room(creator, input).await.unwrap().0
 }
