@@ -27,7 +27,7 @@ use serde_json::json;
 
 pub use messages::NewMessage;
 pub use rooms::NewRoom;
-pub use subscribe::{Subscription, SubscriptionEnd, MAX_REPLAY_EVENTS};
+pub use subscribe::{ResumeOutcome, Subscription, SubscriptionEnd, MAX_REPLAY_EVENTS};
 pub use typing::{TYPING_THROTTLE, TYPING_TTL};
 
 use crate::error::{ChatError, Result};

@@ -65,6 +65,17 @@ pub struct Subscription {
     last: i64,
     /// Whether events after `last` must be read from the log before following the bus.
     behind: bool,
+    /// What became of the `since` asked for.
+    resume: Option<ResumeOutcome>,
+}
+
+/// What a subscription did with the resume point it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeOutcome {
+    /// The missed events are replayed from the log.
+    Replayed,
+    /// The log could not serve it: the first event is `resync_required`.
+    ResyncRequired,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -91,6 +102,7 @@ impl Chat {
             ready: VecDeque::new(),
             last: head.last_id,
             behind: false,
+            resume: None,
         };
         if let Some(n) = since {
             let too_far = head.last_id.saturating_sub(n) > MAX_REPLAY_EVENTS;
@@ -100,9 +112,11 @@ impl Chat {
                     n,
                     head.pruned_through.max(head.last_id - MAX_REPLAY_EVENTS),
                 )));
+                sub.resume = Some(ResumeOutcome::ResyncRequired);
             } else {
                 sub.last = n;
                 sub.behind = true;
+                sub.resume = Some(ResumeOutcome::Replayed);
             }
         }
         Ok(sub)
@@ -113,6 +127,11 @@ impl Subscription {
     /// The actor this subscription serves.
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// What became of the `since` given to [`Chat::subscribe`] (`None` without one).
+    pub fn resume_outcome(&self) -> Option<ResumeOutcome> {
+        self.resume
     }
 
     /// The highest event id this subscription has accounted for (resume from here).

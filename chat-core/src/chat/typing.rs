@@ -22,13 +22,24 @@ pub const TYPING_TTL: Duration = Duration::from_secs(6);
 impl Chat {
     /// Tells the room's other members that the actor is typing. Needs the right to send in
     /// the room. Returns `false` when throttled (nothing sent).
+    ///
+    /// The throttle is checked first, so repeated typing frames cost no store reads; a key is
+    /// only recorded after an allowed send, so it cannot be used to probe rooms.
     pub async fn typing(&self, actor: &Actor, room: RoomId) -> Result<bool> {
+        let key = (actor.account, actor.user, room);
+        let throttled = |now: Instant| {
+            let last = self.typing.lock().unwrap_or_else(|p| p.into_inner());
+            last.get(&key)
+                .is_some_and(|t| now.duration_since(*t) < TYPING_THROTTLE)
+        };
+        if throttled(Instant::now()) {
+            return Ok(false);
+        }
         let access = self.access(actor, room).await?;
         decide_room(actor, &access, |s| s, Action::SendMessage)?;
         let now = Instant::now();
         {
             let mut last = self.typing.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (actor.account, actor.user, room);
             if last
                 .get(&key)
                 .is_some_and(|t| now.duration_since(*t) < TYPING_THROTTLE)

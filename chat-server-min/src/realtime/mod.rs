@@ -27,7 +27,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chat_core::events::Event;
 use chat_core::presence::Connection as PresenceConnection;
-use chat_core::{AccountId, Actor, ChatError, Subscription, SubscriptionEnd, UserId};
+use chat_core::{
+    AccountId, Actor, ChatError, ResumeOutcome, Subscription, SubscriptionEnd, UserId,
+};
 use http::HeaderMap;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
@@ -424,12 +426,10 @@ pub(crate) async fn open(
     let slot = Slot::acquire(app, &actor, transport)?;
     // Subscribe before answering: everything committed from now on reaches this client.
     let sub = app.chat.subscribe(&actor, since).await?;
-    if let Some(n) = since {
-        // A resume that the log can serve starts exactly at `n`; a resync jumps to the head.
-        let outcome = if sub.last_id() == n {
-            "replayed"
-        } else {
-            "resync_required"
+    if let Some(resumed) = sub.resume_outcome() {
+        let outcome = match resumed {
+            ResumeOutcome::Replayed => "replayed",
+            ResumeOutcome::ResyncRequired => "resync_required",
         };
         app.metrics
             .realtime_resumes

@@ -89,6 +89,7 @@ pub async fn events_resume_replays_missed_exactly_once(b: TestBackend) {
         }
     }
     let mut sub = w.chat.subscribe(a1, Some(last)).await.unwrap();
+    assert_eq!(sub.resume_outcome(), Some(crate::ResumeOutcome::Replayed));
     let got = take(&mut sub, expected.len()).await;
     let ids: Vec<_> = got.iter().map(|e| e.data["id"].clone()).collect();
     let want: Vec<_> = expected.iter().map(|id| serde_json::json!(id)).collect();
@@ -148,6 +149,7 @@ pub async fn events_unknown_since_requires_resync(b: TestBackend) {
     let room = w.room(sup, "r", &[a1]).await;
     for since in [10_000, -5] {
         let mut sub = w.chat.subscribe(a1, Some(since)).await.unwrap();
+        assert_eq!(sub.resume_outcome(), Some(crate::ResumeOutcome::ResyncRequired));
         let first = take(&mut sub, 1).await;
         assert_eq!(first[0].kind, EventType::ResyncRequired);
         assert_eq!(first[0].id, None);
