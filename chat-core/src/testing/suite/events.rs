@@ -149,7 +149,10 @@ pub async fn events_unknown_since_requires_resync(b: TestBackend) {
     let room = w.room(sup, "r", &[a1]).await;
     for since in [10_000, -5] {
         let mut sub = w.chat.subscribe(a1, Some(since)).await.unwrap();
-        assert_eq!(sub.resume_outcome(), Some(crate::ResumeOutcome::ResyncRequired));
+        assert_eq!(
+            sub.resume_outcome(),
+            Some(crate::ResumeOutcome::ResyncRequired)
+        );
         let first = take(&mut sub, 1).await;
         assert_eq!(first[0].kind, EventType::ResyncRequired);
         assert_eq!(first[0].id, None);
