@@ -223,8 +223,11 @@ impl Db {
                 pragmas(c, &read_opts)?;
                 c.pragma_update(None, "query_only", "ON")
             });
+        // No validity check per checkout (r2d2's default runs a statement each time): a
+        // connection to a local file does not go stale, and reads are the hot path.
         let readers = Pool::builder()
             .max_size(opts.readers.max(1))
+            .test_on_check_out(false)
             .build(manager)
             .map_err(internal)?;
         Ok(Self {
