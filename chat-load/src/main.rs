@@ -8,6 +8,7 @@
 //! and count; all traffic stays on 127.0.0.1.
 
 mod client;
+mod fanout;
 mod hello;
 mod phases;
 mod report;
@@ -36,6 +37,28 @@ enum Cmd {
         /// Listen address.
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: String,
+    },
+    /// (Internal) the fan-out subscribers, run as a separate process by the main run.
+    #[command(hide = true)]
+    Subscribe {
+        /// Server address.
+        #[arg(long)]
+        addr: std::net::SocketAddr,
+        /// Account of the room.
+        #[arg(long)]
+        account: i64,
+        /// Room whose messages are awaited.
+        #[arg(long)]
+        room: String,
+        /// File with one token per line: one socket each.
+        #[arg(long)]
+        tokens: std::path::PathBuf,
+        /// Messages awaited on every socket.
+        #[arg(long)]
+        want: usize,
+        /// Give up after this long.
+        #[arg(long, default_value = "60", value_parser = secs)]
+        timeout: Duration,
     },
 }
 
@@ -106,6 +129,18 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Cmd::Hello { addr }) => hello::serve(&addr).await,
+            Some(Cmd::Subscribe {
+                addr,
+                account,
+                room,
+                tokens,
+                want,
+                timeout,
+            }) => {
+                let text = std::fs::read_to_string(&tokens).map_err(|e| e.to_string())?;
+                let tokens = text.lines().map(str::to_owned).collect();
+                fanout::subscribe(addr, account, room, tokens, want, timeout).await
+            }
             None => phases::run(cli.run).await,
         }
     });
