@@ -49,31 +49,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     chat.send_message(&bruno, room.id, say("Cliente 1234 pediu reembolso."))
         .await?;
-    let (typo, _) = chat
-        .send_message(
-            &carla,
-            room.id,
-            NewMessage {
-                content: "@Ana posso aprovar?".into(),
-                mentions: vec![ana.user()],
-                client_id: Some("carla-0001".into()),
-                ..Default::default()
-            },
-        )
-        .await?;
+    let question = NewMessage {
+        content: "@Ana posso aprovar?".into(),
+        mentions: vec![ana.user()],
+        client_id: Some("carla-0001".into()),
+        ..Default::default()
+    };
+    let (typo, _) = chat.send_message(&carla, room.id, question.clone()).await?;
     // A retry of the same send (same client_id) stores nothing new.
-    let (again, stored) = chat
-        .send_message(
-            &carla,
-            room.id,
-            NewMessage {
-                content: "@Ana posso aprovar?".into(),
-                mentions: vec![ana.user()],
-                client_id: Some("carla-0001".into()),
-                ..Default::default()
-            },
-        )
-        .await?;
+    let (again, stored) = chat.send_message(&carla, room.id, question).await?;
     assert!(!stored && again.id == typo.id);
     chat.edit_message(&carla, typo.id, "@Ana posso aprovar o reembolso?")
         .await?;
