@@ -9,11 +9,11 @@
 //! ticket request and the connection; swap [`Tickets`] for such a store behind the same two
 //! calls (`issue`, `redeem`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chat_core::{ChatError, Identity, Timestamp};
+use chat_core::{AccountId, ChatError, Identity, Timestamp, UserId};
 
 /// What a ticket stands for: the caller's identity as its token stated it, and when that
 /// token expires (connections opened with the ticket end then).
@@ -31,12 +31,35 @@ struct Entry {
     expires: Instant,
 }
 
-/// The in-memory ticket store: bounded, single use, expired tickets evicted.
+/// Outstanding tickets one user may hold: issuing another revokes their oldest, so no user
+/// can fill the store and lock every other tenant out of issuance.
+pub const MAX_TICKETS_PER_USER: usize = 8;
+
+#[derive(Debug, Default)]
+struct Store {
+    tickets: HashMap<String, Entry>,
+    /// Each user's tickets, oldest first (may name tickets already redeemed or expired).
+    by_user: HashMap<(AccountId, UserId), VecDeque<String>>,
+}
+
+impl Store {
+    fn evict_expired(&mut self, now: Instant) {
+        self.tickets.retain(|_, e| e.expires > now);
+        let tickets = &self.tickets;
+        self.by_user.retain(|_, list| {
+            list.retain(|t| tickets.contains_key(t));
+            !list.is_empty()
+        });
+    }
+}
+
+/// The in-memory ticket store: bounded (in all and per user), single use, expired tickets
+/// evicted.
 #[derive(Debug)]
 pub struct Tickets {
     ttl: Duration,
     max: usize,
-    map: Mutex<HashMap<String, Entry>>,
+    map: Mutex<Store>,
 }
 
 /// Random bytes in a ticket (256 bits, rendered as 64 hex characters).
@@ -48,11 +71,11 @@ impl Tickets {
         Self {
             ttl,
             max,
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(Store::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -67,41 +90,54 @@ impl Tickets {
         let ticket = crate::dev::random_hex(TICKET_BYTES).map_err(ChatError::internal)?;
         let now = Instant::now();
         let lifetime = self.ttl.min(token_deadline.saturating_duration_since(now));
-        let mut map = self.lock();
-        if map.len() >= self.max {
-            map.retain(|_, e| e.expires > now);
-            if map.len() >= self.max {
+        let user = (grant.identity.account, grant.identity.user);
+        let mut store = self.lock();
+        let Store { tickets, by_user } = &mut *store;
+        let mine = by_user.entry(user).or_default();
+        mine.retain(|t| tickets.contains_key(t));
+        while mine.len() >= MAX_TICKETS_PER_USER {
+            if let Some(oldest) = mine.pop_front() {
+                tickets.remove(&oldest);
+            }
+        }
+        if tickets.len() >= self.max {
+            store.evict_expired(now);
+            if store.tickets.len() >= self.max {
                 return Err(ChatError::RateLimited {
                     retry_after_secs: self.ttl.as_secs().max(1),
                 });
             }
         }
-        map.insert(
+        store.tickets.insert(
             ticket.clone(),
             Entry {
                 grant,
                 expires: now + lifetime,
             },
         );
+        store
+            .by_user
+            .entry(user)
+            .or_default()
+            .push_back(ticket.clone());
         let ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
         Ok((ticket, Timestamp(Timestamp::now().0.saturating_add(ms))))
     }
 
     /// Redeems a ticket: returns its grant once, if it exists and has not expired.
     pub fn redeem(&self, ticket: &str) -> Option<Grant> {
-        let entry = self.lock().remove(ticket)?;
+        let entry = self.lock().tickets.remove(ticket)?;
         (entry.expires > Instant::now()).then_some(entry.grant)
     }
 
     /// Drops expired tickets (called periodically).
     pub fn evict_expired(&self) {
-        let now = Instant::now();
-        self.lock().retain(|_, e| e.expires > now);
+        self.lock().evict_expired(Instant::now());
     }
 
     /// Tickets held.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().tickets.len()
     }
 
     /// Whether no ticket is held.
@@ -156,6 +192,20 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         short.evict_expired();
         assert!(short.is_empty());
+
+        // One user holds at most MAX_TICKETS_PER_USER: more revoke their oldest, and other
+        // users are unaffected.
+        let per_user = Tickets::new(Duration::from_secs(30), 1000);
+        let first = per_user.issue(grant(), far).unwrap().0;
+        for _ in 0..MAX_TICKETS_PER_USER {
+            per_user.issue(grant(), far).unwrap();
+        }
+        assert_eq!(per_user.len(), MAX_TICKETS_PER_USER);
+        assert_eq!(per_user.redeem(&first), None, "the oldest was revoked");
+        let mut other = grant();
+        other.identity.user = UserId(3);
+        let (theirs, _) = per_user.issue(other.clone(), far).unwrap();
+        assert_eq!(per_user.redeem(&theirs), Some(other));
 
         // A ticket never outlives its token.
         let fresh = Tickets::new(Duration::from_secs(30), 2);
