@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chat_core::{AccountId, Chat, ChatError};
+use chat_core::{AccountId, Actor, Chat, ChatError, Identity};
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -251,6 +251,38 @@ async fn body_of(
         .map_err(|_| ChatError::invalid("body", "the body was not received in time"))?
 }
 
+/// The path's account must be the caller's (checked before anything is looked up, so a
+/// foreign account learns nothing); records who is calling for the log line.
+pub(crate) fn same_account(
+    identity: &Identity,
+    params: &Params,
+    seen: &mut Seen,
+) -> Result<(), ApiError> {
+    seen.account = Some(identity.account.0);
+    seen.user = Some(identity.user.0);
+    let path_account = params.raw("account_id").and_then(|a| a.parse::<i64>().ok());
+    if path_account != Some(identity.account.0) {
+        return Err(ChatError::AccountMismatch.into());
+    }
+    Ok(())
+}
+
+/// Admission for every user route and stream: `Chat::enter` (entitlements, deactivation,
+/// directory), the request id for audit entries, and — after admission, so a refused caller
+/// spends nobody's budget — the write rate limit when `charge`.
+pub(crate) async fn admit(
+    app: &App,
+    identity: Identity,
+    request_id: &str,
+    charge: bool,
+) -> Result<Actor, ApiError> {
+    let actor = app.chat.enter(identity).await?.with_request_id(request_id);
+    if charge {
+        app.limits.check(actor.account(), actor.user())?;
+    }
+    Ok(actor)
+}
+
 async fn dispatch(
     app: &Arc<App>,
     req: Request<Incoming>,
@@ -279,23 +311,13 @@ async fn dispatch(
         Handler::Public(h) => h(Arc::clone(app)).await?,
         Handler::User(h) => {
             let (identity, token_exp) = app.verifier.verify_with_expiry(&parts.headers)?;
-            seen.account = Some(identity.account.0);
-            seen.user = Some(identity.user.0);
-            let path_account = params.raw("account_id").and_then(|a| a.parse::<i64>().ok());
-            if path_account != Some(identity.account.0) {
-                return Err(ChatError::AccountMismatch.into());
-            }
+            same_account(&identity, &params, seen)?;
             let body = body_of(&parts.method, &parts.headers, body).await?;
             let grant = Grant {
                 identity: identity.clone(),
                 token_exp,
             };
-            // Audit entries written by this request carry its id.
-            let actor = app.chat.enter(identity).await?.with_request_id(request_id);
-            // After admission: a deactivated user or a disabled account spends nobody's budget.
-            if is_write(&parts.method) {
-                app.limits.check(actor.account(), actor.user())?;
-            }
+            let actor = admit(app, identity, request_id, is_write(&parts.method)).await?;
             let query = Query::parse(parts.uri.query());
             h(UserCall {
                 app: Arc::clone(app),

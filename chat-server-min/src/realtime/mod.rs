@@ -408,21 +408,11 @@ pub(crate) async fn open(
     let query = Query::parse(parts.uri.query());
     let since = resume_point(transport, &parts.headers, &query)?;
     let grant = authenticate(app, &parts.headers, &query)?;
-    seen.account = Some(grant.identity.account.0);
-    seen.user = Some(grant.identity.user.0);
-    let path_account = params.raw("account_id").and_then(|a| a.parse::<i64>().ok());
-    if path_account != Some(grant.identity.account.0) {
-        return Err(ChatError::AccountMismatch.into());
-    }
+    crate::server::same_account(&grant.identity, params, seen)?;
     let deadline = token_deadline(grant.token_exp, app.config.jwt_leeway_secs);
-    let actor = app
-        .chat
-        .enter(grant.identity)
-        .await?
-        .with_request_id(request_id);
     // Opening a stream costs the server like a write (and a resume can replay thousands of
     // events): it spends the caller's write budget, so reconnect loops are throttled too.
-    app.limits.check(actor.account(), actor.user())?;
+    let actor = crate::server::admit(app, grant.identity, request_id, true).await?;
     let slot = Slot::acquire(app, &actor, transport)?;
     // Subscribe before answering: everything committed from now on reaches this client.
     let sub = app.chat.subscribe(&actor, since).await?;
