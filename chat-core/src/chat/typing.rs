@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{decide_room, Actor, Chat};
+use super::{decide_room, Actor, Chat, TypingLog};
 use crate::error::Result;
 use crate::events::{ephemeral, Audience, EventType};
 use crate::hub::FeedItem;
@@ -27,29 +27,29 @@ impl Chat {
     /// only recorded after an allowed send, so it cannot be used to probe rooms.
     pub async fn typing(&self, actor: &Actor, room: RoomId) -> Result<bool> {
         let key = (actor.account, actor.user, room);
-        let throttled = |now: Instant| {
-            let last = self.typing.lock().unwrap_or_else(|p| p.into_inner());
-            last.get(&key)
+        let recent = |log: &TypingLog, now: Instant| {
+            log.get(&key)
                 .is_some_and(|t| now.duration_since(*t) < TYPING_THROTTLE)
         };
-        if throttled(Instant::now()) {
+        if recent(
+            &self.typing.lock().unwrap_or_else(|p| p.into_inner()),
+            Instant::now(),
+        ) {
             return Ok(false);
         }
         let access = self.access(actor, room).await?;
         decide_room(actor, &access, |s| s, Action::SendMessage)?;
-        let now = Instant::now();
         {
-            let mut last = self.typing.lock().unwrap_or_else(|p| p.into_inner());
-            if last
-                .get(&key)
-                .is_some_and(|t| now.duration_since(*t) < TYPING_THROTTLE)
-            {
+            // Checked again: another frame may have been allowed while this one was deciding.
+            let now = Instant::now();
+            let mut log = self.typing.lock().unwrap_or_else(|p| p.into_inner());
+            if recent(&log, now) {
                 return Ok(false);
             }
-            if last.len() > 10_000 {
-                last.retain(|_, t| now.duration_since(*t) < TYPING_THROTTLE);
+            if log.len() > 10_000 {
+                log.retain(|_, t| now.duration_since(*t) < TYPING_THROTTLE);
             }
-            last.insert(key, now);
+            log.insert(key, now);
         }
         let detail = self
             .store
