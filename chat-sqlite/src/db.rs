@@ -4,8 +4,9 @@
 //! SQLite allows one writer at a time; rather than letting connections fight over the lock
 //! (`SQLITE_BUSY`), every write goes to a single dedicated thread that owns the only writing
 //! connection and runs writes as `BEGIN IMMEDIATE … COMMIT`, batching concurrent ones
-//! (group commit, see [`Options::group_commit`]). Reads run on a pool of
-//! `query_only` connections in `spawn_blocking`, concurrent with the writer thanks to WAL.
+//! (group commit, see [`Options::group_commit`]). A checkpointer thread folds the WAL back
+//! into the database file so that checkpoints never run inside a commit. Reads run on a pool
+//! of `query_only` connections in `spawn_blocking`, concurrent with the writer thanks to WAL.
 
 use std::path::Path;
 use std::sync::mpsc;
