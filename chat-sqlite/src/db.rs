@@ -9,7 +9,8 @@
 //! of `query_only` connections in `spawn_blocking`, concurrent with the writer thanks to WAL.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use chat_core::store::{Committed, Write};
@@ -119,8 +120,9 @@ impl Writer {
             .map_err(|_| ChatError::internal("sqlite writer dropped a job"))?
     }
 
-    /// Starts the writer thread on `conn`.
-    fn spawn(mut conn: Connection, opts: &Options) -> Result<Self> {
+    /// Starts the writer thread on `conn`; `rewind` is raised by the checkpointer when the
+    /// WAL has grown past [`REWIND_FRAMES`].
+    fn spawn(mut conn: Connection, opts: &Options, rewind: Arc<AtomicBool>) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
         let retention = opts.retention;
         let max_batch = if opts.group_commit {
@@ -159,6 +161,9 @@ impl Writer {
                         // The caller may have gone away; the write stands either way.
                         let _ = job.reply.send(result);
                     }
+                    if rewind.swap(false, Ordering::Relaxed) {
+                        rewind_wal(&conn);
+                    }
                 }
             })
             .map_err(internal)?;
@@ -177,10 +182,29 @@ pub(crate) struct Db {
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// WAL length (in frames of one page, 4 KiB) past which the writer rewinds it (~16 MiB).
+pub(crate) const REWIND_FRAMES: i64 = 4096;
+
+/// What a rewound WAL file is truncated back to (`PRAGMA journal_size_limit`), so that one
+/// burst does not leave a giant file behind.
+const WAL_FILE_LIMIT: i64 = 32 << 20;
+
 /// Checkpoints run on their own thread and connection (`PASSIVE`: never blocks the writer or
 /// readers), so the page copies and the fsync a checkpoint needs never land inside some
 /// send's commit on the writer thread (which has automatic checkpoints turned off).
-fn spawn_checkpointer(path: &Path, opts: &Options) -> Result<mpsc::Sender<()>> {
+///
+/// A passive checkpoint alone cannot bound the WAL under sustained writes: SQLite only starts
+/// the WAL over from its beginning when a write begins while *every* frame has been copied
+/// back, and a busy writer has always appended more by then — the file grew by gigabytes in a
+/// minute of benchmark load, and every append extended it (block allocation, zeroing).
+/// So when the WAL is longer than [`REWIND_FRAMES`] the checkpointer raises `rewind`, and the
+/// writer, between two batches, runs a `RESTART` checkpoint: what is left to copy is what
+/// arrived since the last passive one, and the next commit writes from the start of the file.
+fn spawn_checkpointer(
+    path: &Path,
+    opts: &Options,
+    rewind: Arc<AtomicBool>,
+) -> Result<mpsc::Sender<()>> {
     let conn = Connection::open(path).map_err(internal)?;
     pragmas(&conn, opts).map_err(internal)?;
     let (stop, stopped) = mpsc::channel::<()>();
@@ -189,14 +213,26 @@ fn spawn_checkpointer(path: &Path, opts: &Options) -> Result<mpsc::Sender<()>> {
         .spawn(move || {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
             {
-                let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                if let Err(e) = done {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+                // (busy, frames in the WAL, frames copied back)
+                let done =
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                match done {
+                    Ok(frames) if frames >= REWIND_FRAMES => rewind.store(true, Ordering::Relaxed),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
                 }
             }
         })
         .map_err(internal)?;
     Ok(stop)
+}
+
+/// Copies the rest of the WAL back and makes the next commit start the WAL over (waits, via
+/// the busy handler, for readers still on older snapshots: reads are short).
+fn rewind_wal(conn: &Connection) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "WAL rewind failed; the checkpointer will ask again");
+    }
 }
 
 impl Db {
@@ -209,9 +245,12 @@ impl Db {
         migrate::migrate(&mut conn).map_err(ChatError::Internal)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(internal)?;
-        let checkpointer = spawn_checkpointer(path, opts)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_FILE_LIMIT)
+            .map_err(internal)?;
+        let rewind = Arc::new(AtomicBool::new(false));
+        let checkpointer = spawn_checkpointer(path, opts, rewind.clone())?;
 
-        let writer = Writer::spawn(conn, opts)?;
+        let writer = Writer::spawn(conn, opts, rewind)?;
 
         let read_opts = opts.clone();
         let manager = SqliteConnectionManager::file(path)
