@@ -200,8 +200,10 @@ pub struct EventDraft {
     pub payload: Payload,
     /// Audience.
     pub audience: AudienceRule,
-    /// The message the event is about, if any: its logged events are rewritten when the
-    /// message is edited or deleted (see [`crate::store::Op`]).
+    /// The message the event is about, if any. Its data is that message, and a replay from
+    /// the log carries the message as it is when replayed (edited text, no text once
+    /// deleted): a backend renders it from the message when read, or rewrites it on edit and
+    /// delete, so that the log never replays what the API no longer shows.
     pub message_id: Option<crate::ids::MessageId>,
 }
 

@@ -2,7 +2,7 @@
 //! retention.
 
 use chat_core::events::{Audience, AudienceRule, Event, EventDraft, EventType, LogSlice, Payload};
-use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
+use chat_core::ids::{AccountId, RoomId, Timestamp, UserId};
 use chat_core::store::Applied;
 use chat_core::Result;
 use rusqlite::types::Type;
@@ -45,7 +45,32 @@ fn audience(
     Ok(users)
 }
 
+/// The newest id and time in an account's log, and the counter row's `last_id` (the newest id
+/// ever handed out is the larger of the two ids: pruning may have emptied the log).
+fn head(c: &Connection, a: i64) -> rusqlite::Result<(i64, i64, i64)> {
+    let (newest, ts): (i64, i64) = c
+        .prepare_cached(
+            "SELECT id, ts FROM internal_chat_events WHERE account_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([a], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, 0));
+    let (counted, pruned_through): (i64, i64) = c
+        .prepare_cached(
+            "SELECT last_id, pruned_through FROM internal_chat_event_counters WHERE account_id = ?1",
+        )?
+        .query_row([a], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, 0));
+    Ok((newest.max(counted), ts, pruned_through))
+}
+
 /// Appends the drafts with the account's next ids; returns the stored events.
+///
+/// One row per event and nothing else (see migration 005): events about a message store no
+/// data (they are rendered from the message row when read), and the counter row is only
+/// written when pruning. `ts` never decreases along ids, even if the clock steps back, so
+/// retention by age can walk the log from its oldest end.
 pub(crate) fn append(
     tx: &Connection,
     account: AccountId,
@@ -57,14 +82,16 @@ pub(crate) fn append(
         return Ok(Vec::new());
     }
     let a = account.0;
-    let mut last: i64 = tx
-        .prepare_cached("SELECT last_id FROM internal_chat_event_counters WHERE account_id = ?1")
-        .and_then(|mut s| s.query_row([a], |r| r.get(0)).optional())
-        .map_err(internal)?
-        .unwrap_or(0);
+    let (mut last, newest_ts, _) = head(tx, a).map_err(internal)?;
     let first = last + 1;
-    let ts = Timestamp::now();
+    let ts = Timestamp(Timestamp::now().0.max(newest_ts));
     let mut out = Vec::with_capacity(drafts.len());
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO internal_chat_events (account_id, id, type, room_id, ts, data, audience, message_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(internal)?;
     for d in drafts {
         last += 1;
         let data = match &d.payload {
@@ -74,22 +101,20 @@ pub(crate) fn append(
         let users = audience(tx, account, &d.audience).map_err(internal)?;
         let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
         let audience_json = serde_json::to_string(&ids).map_err(internal)?;
-        tx.prepare_cached(
-            "INSERT INTO internal_chat_events (account_id, id, type, room_id, ts, data, audience, message_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                a,
-                last,
-                d.kind.as_str(),
-                d.room_id.map(|r| r.0),
-                ts.0,
-                data.to_string(),
-                audience_json,
-                d.message_id.map(|m| m.0)
-            ])
-        })
+        let stored = match d.message_id {
+            Some(_) => String::new(),
+            None => data.to_string(),
+        };
+        stmt.execute(params![
+            a,
+            last,
+            d.kind.as_str(),
+            d.room_id.map(|r| r.0),
+            ts.0,
+            stored,
+            audience_json,
+            d.message_id.map(|m| m.0)
+        ])
         .map_err(internal)?;
         out.push(Event::new(
             Some(last),
@@ -101,20 +126,19 @@ pub(crate) fn append(
             Audience::users(users),
         ));
     }
-    tx.prepare_cached(
-        "INSERT INTO internal_chat_event_counters (account_id, last_id) VALUES (?1, ?2) \
-         ON CONFLICT (account_id) DO UPDATE SET last_id = excluded.last_id",
-    )
-    .and_then(|mut s| s.execute(params![a, last]))
-    .map_err(internal)?;
     if (first..=last).any(|id| id % PRUNE_EVERY == 0) {
         prune(tx, a, last, ts, retention).map_err(internal)?;
     }
     Ok(out)
 }
 
+/// Most expired events one prune drops by age (prunes run every [`PRUNE_EVERY`] events, so
+/// a backlog of expired events is cleared eight times faster than events arrive).
+const PRUNE_AGE_BATCH: i64 = 2048;
+
 /// Drops what retention no longer keeps and records the highest id dropped, so resumes from
-/// before it are told to resync (ids are dropped oldest first: ts grows with id).
+/// before it are told to resync, and the newest id handed out (`last`), so ids are never
+/// reused even when everything was dropped.
 fn prune(
     tx: &Connection,
     a: i64,
@@ -125,8 +149,8 @@ fn prune(
     let max_age = i64::try_from(retention.max_age.as_millis()).unwrap_or(i64::MAX);
     let by_count = last - retention.max_events;
     let by_age = now.0.saturating_sub(max_age);
-    // Two range lookups (the primary key, then the ts index): an OR of both would make
-    // SQLite scan the account's whole log, which dominated the writer's time.
+    // Two range lookups on the primary key: by count, the newest id that is too old by
+    // position; by age, the newest expired id among the oldest ones (`ts` is monotonic).
     let by_count: Option<i64> = tx
         .prepare_cached(
             "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2",
@@ -134,41 +158,62 @@ fn prune(
         .query_row(params![a, by_count], |r| r.get(0))?;
     let by_age: Option<i64> = tx
         .prepare_cached(
-            "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND ts < ?2",
+            "SELECT MAX(id) FROM (SELECT id, ts FROM internal_chat_events WHERE account_id = ?1 \
+             ORDER BY id LIMIT ?3) WHERE ts < ?2",
         )?
-        .query_row(params![a, by_age], |r| r.get(0))?;
-    let Some(through) = by_count.max(by_age) else {
-        return Ok(());
-    };
-    tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2")?
-        .execute(params![a, through])?;
+        .query_row(params![a, by_age, PRUNE_AGE_BATCH], |r| r.get(0))?;
+    let through = by_count.max(by_age).unwrap_or(0);
+    if through > 0 {
+        tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2")?
+            .execute(params![a, through])?;
+    }
     tx.prepare_cached(
-        "UPDATE internal_chat_event_counters SET pruned_through = MAX(pruned_through, ?2) WHERE account_id = ?1",
+        "INSERT INTO internal_chat_event_counters (account_id, last_id, pruned_through) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id), \
+           pruned_through = MAX(pruned_through, excluded.pruned_through)",
     )?
-    .execute(params![a, through])?;
+    .execute(params![a, last, through])?;
     Ok(())
 }
 
+/// An event from the columns of [`after`]'s query: `account_id, id, type, room_id, ts, data,
+/// audience`, then the message columns (NULL unless the event is about a message).
 fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
     let bad = |i: usize| {
         rusqlite::Error::FromSqlConversionFailure(i, Type::Text, "bad event column".into())
     };
     let kind: String = row.get(2)?;
-    let data: String = row.get(5)?;
     let audience: String = row.get(6)?;
     let users: Vec<i64> = serde_json::from_str(&audience).map_err(|_| bad(6))?;
+    let about_message = row.get::<_, Option<uuid::Uuid>>(7)?.is_some();
+    let data = if about_message {
+        // The message as it is now: edited text, or none once deleted.
+        serde_json::json!(crate::rows::message(row, 7)?)
+    } else {
+        let data: String = row.get(5)?;
+        if data.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&data).map_err(|_| bad(5))?
+        }
+    };
     Ok(Event::new(
         Some(row.get(1)?),
         EventType::parse(&kind).ok_or_else(|| bad(2))?,
         AccountId(row.get(0)?),
         row.get::<_, Option<uuid::Uuid>>(3)?.map(RoomId),
         Timestamp(row.get(4)?),
-        serde_json::from_str(&data).map_err(|_| bad(5))?,
+        data,
         Audience::users(users.into_iter().map(UserId).collect()),
     ))
 }
 
 /// Events after `after` (ascending, at most `limit`) and the log's bounds.
+///
+/// What the API no longer shows is never replayed: events about a message carry the message
+/// as it is now, and events of an archived room are skipped (but its `room.deleted`). The
+/// bounds are read first, so every id up to `last_id` that is still replayable is in a
+/// slice shorter than `limit`.
 pub(crate) fn after(
     c: &Connection,
     account: AccountId,
@@ -176,18 +221,17 @@ pub(crate) fn after(
     limit: u32,
 ) -> rusqlite::Result<LogSlice> {
     let a = account.0;
-    let (last_id, pruned_through): (i64, i64) = c
-        .prepare_cached(
-            "SELECT last_id, pruned_through FROM internal_chat_event_counters WHERE account_id = ?1",
-        )?
-        .query_row([a], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, 0));
+    let (last_id, _, pruned_through) = head(c, a)?;
     let events = c
-        .prepare_cached(
-            "SELECT account_id, id, type, room_id, ts, data, audience FROM internal_chat_events \
-             WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-        )?
+        .prepare_cached(concat!(
+            "SELECT e.account_id, e.id, e.type, e.room_id, e.ts, e.data, e.audience, ",
+            crate::rows::message_cols!(),
+            " FROM internal_chat_events e \
+             LEFT JOIN internal_chat_messages m ON m.id = e.message_id AND m.account_id = e.account_id \
+             LEFT JOIN internal_chat_rooms r ON r.id = e.room_id AND r.account_id = e.account_id \
+             WHERE e.account_id = ?1 AND e.id > ?2 AND (r.archived_at IS NULL OR e.type = 'room.deleted') \
+             ORDER BY e.id LIMIT ?3"
+        ))?
         .query_map(params![a, after, limit], event)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(LogSlice {
@@ -197,28 +241,98 @@ pub(crate) fn after(
     })
 }
 
-/// Rewrites `$.content` in every logged event about `message` (edit: the new text; delete:
-/// `null`), so the log never replays text the API no longer shows.
-pub(crate) fn rewrite_content(
-    tx: &Connection,
-    account: AccountId,
-    message: MessageId,
-    content: Option<&str>,
-) -> Result<()> {
-    tx.prepare_cached(
-        "UPDATE internal_chat_events SET data = json_set(data, '$.content', ?1) \
-         WHERE account_id = ?2 AND message_id = ?3",
-    )
-    .and_then(|mut s| s.execute(params![content, account.0, message.0]))
-    .map_err(internal)?;
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
 
-/// Drops an archived room's logged events (the `room.deleted` of the archiving write is
-/// appended afterwards and stays).
-pub(crate) fn forget_room(tx: &Connection, account: AccountId, room: RoomId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND room_id = ?2")
-        .and_then(|mut s| s.execute(params![account.0, room.0]))
-        .map_err(internal)?;
-    Ok(())
+    use std::time::Duration;
+
+    use super::*;
+
+    fn db() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::migrate::migrate(&mut c).unwrap();
+        c
+    }
+
+    fn draft() -> EventDraft {
+        EventDraft {
+            kind: EventType::NotificationCreated,
+            room_id: None,
+            payload: Payload::Json(serde_json::json!({ "n": 1 })),
+            audience: AudienceRule::Users(vec![UserId(1)]),
+            message_id: None,
+        }
+    }
+
+    /// Events `ids` of account 1 written directly, dated `ts`.
+    fn old_events(c: &Connection, ids: std::ops::RangeInclusive<i64>, ts: i64) {
+        for id in ids {
+            c.execute(
+                "INSERT INTO internal_chat_events (account_id, id, type, ts, data, audience) \
+                 VALUES (1, ?1, 'notification.created', ?2, '{}', '[1]')",
+                params![id, ts],
+            )
+            .unwrap();
+        }
+    }
+
+    fn ids(c: &Connection) -> Vec<i64> {
+        c.prepare("SELECT id FROM internal_chat_events WHERE account_id = 1 ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    #[test]
+    fn age_pruning_walks_from_the_oldest_end_and_ids_are_never_reused() {
+        let c = db();
+        let keep = Retention {
+            max_events: 1_000_000,
+            max_age: DAY,
+        };
+        // 3,000 expired events, then appends up to the next prune point (id 3,072).
+        old_events(&c, 1..=3_000, 1_000);
+        for _ in 0..72 {
+            append(&c, AccountId(1), &[draft()], &Applied::Done, &keep).unwrap();
+        }
+        // One pass drops at most PRUNE_AGE_BATCH expired events, oldest first.
+        let left = ids(&c);
+        assert_eq!(left.first(), Some(&(PRUNE_AGE_BATCH + 1)));
+        let slice = after(&c, AccountId(1), 0, 10).unwrap();
+        assert_eq!(slice.pruned_through, PRUNE_AGE_BATCH);
+        assert_eq!(slice.last_id, 3_072);
+        // Everything expired: the log empties, and the next id still follows the last one.
+        let gone = Retention {
+            max_events: 1_000_000,
+            max_age: Duration::ZERO,
+        };
+        c.execute("UPDATE internal_chat_events SET ts = 0", [])
+            .unwrap();
+        for _ in 0..256 {
+            append(&c, AccountId(1), &[draft()], &Applied::Done, &gone).unwrap();
+        }
+        c.execute("DELETE FROM internal_chat_events", []).unwrap();
+        let slice = after(&c, AccountId(1), 0, 10).unwrap();
+        assert_eq!(
+            slice.last_id, 3_328,
+            "the counter row remembers the last id"
+        );
+        let next = append(&c, AccountId(1), &[draft()], &Applied::Done, &keep).unwrap();
+        assert_eq!(next[0].id, Some(3_329));
+    }
+
+    #[test]
+    fn ts_never_decreases_along_ids() {
+        let c = db();
+        let future = Timestamp::now().0 + 3_600_000;
+        old_events(&c, 1..=1, future);
+        let keep = Retention::default();
+        let next = append(&c, AccountId(1), &[draft()], &Applied::Done, &keep).unwrap();
+        assert_eq!(next[0].ts, Timestamp(future), "a clock that stepped back");
+    }
 }

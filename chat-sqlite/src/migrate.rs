@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/002_events.sql")),
     (3, include_str!("../migrations/003_notifications.sql")),
     (4, include_str!("../migrations/004_event_subjects.sql")),
+    (5, include_str!("../migrations/005_lean_event_log.sql")),
 ];
 
 /// The schema version this build writes.

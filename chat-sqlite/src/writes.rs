@@ -193,7 +193,6 @@ fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied> {
                 "UPDATE internal_chat_rooms SET archived_at = ?1 WHERE id = ?2 AND account_id = ?3",
                 params![at.0, room.0, a],
             )?;
-            crate::events::forget_room(tx, account, *room)?;
             Ok(Applied::Done)
         }
         Op::AddMembers { room, members, at } => {
@@ -217,12 +216,10 @@ fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied> {
                 "UPDATE internal_chat_messages SET content = ?1, edited_at = ?2 WHERE id = ?3 AND account_id = ?4",
                 params![content, at.0, message.0, a],
             )?;
-            crate::events::rewrite_content(tx, account, *message, Some(content))?;
             Ok(Applied::Done)
         }
         Op::DeleteMessage { message, at } => {
             delete(tx, a, *message, *at)?;
-            crate::events::rewrite_content(tx, account, *message, None)?;
             Ok(Applied::Done)
         }
         Op::MarkRead {

@@ -283,10 +283,9 @@ impl ChatStore for MemoryStore {
         Ok(LogSlice {
             events: log
                 .iter()
-                .map(|(_, e)| e)
-                .filter(|e| e.id.is_some_and(|id| id > after))
+                .filter(|(_, e)| e.id.is_some_and(|id| id > after))
                 .take(limit as usize)
-                .cloned()
+                .map(|(about, e)| current(&st, *about, e))
                 .collect(),
             pruned_through: 0,
             last_id: *last_id,
@@ -294,27 +293,30 @@ impl ChatStore for MemoryStore {
     }
 }
 
-/// The log forgets what the API no longer shows: an archived room's history, replaced or
-/// deleted message text.
+/// The log forgets what the API no longer shows: an archived room's history goes here, and
+/// events about a message replay the message as it is now ([`current`]).
 fn forget_in_log(st: &mut State, account: AccountId, op: &Op) {
     let Some((_, log)) = st.events.get_mut(&account) else {
         return;
     };
-    match op {
-        Op::ArchiveRoom { room, .. } => log.retain(|(_, e)| e.room_id != Some(*room)),
-        Op::EditMessage {
-            message, content, ..
-        } => {
-            for (_, e) in log.iter_mut().filter(|(m, _)| *m == Some(*message)) {
-                e.data["content"] = serde_json::json!(content);
-            }
-        }
-        Op::DeleteMessage { message, .. } => {
-            for (_, e) in log.iter_mut().filter(|(m, _)| *m == Some(*message)) {
-                e.data["content"] = serde_json::Value::Null;
-            }
-        }
-        _ => {}
+    if let Op::ArchiveRoom { room, .. } = op {
+        log.retain(|(_, e)| e.room_id != Some(*room));
+    }
+}
+
+/// A logged event as replayed: one about a message carries the message as it is now.
+fn current(st: &State, about: Option<MessageId>, e: &Event) -> Event {
+    match about.and_then(|id| st.message(e.account_id, id)) {
+        Some((_, m)) => Event::new(
+            e.id,
+            e.kind,
+            e.account_id,
+            e.room_id,
+            e.ts,
+            serde_json::json!(m),
+            e.audience.clone(),
+        ),
+        None => e.clone(),
     }
 }
 

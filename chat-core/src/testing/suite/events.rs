@@ -313,6 +313,16 @@ pub async fn events_log_forgets_what_the_api_no_longer_shows(b: TestBackend) {
         vec![serde_json::json!("redacted"); 2],
         "created and updated, both current"
     );
+    // The message as it is now, not only its text.
+    let of_deleted: Vec<_> = seen
+        .iter()
+        .filter(|e| e.data["id"] == serde_json::json!(deleted.id))
+        .collect();
+    assert_eq!(of_deleted.len(), 2, "created and deleted");
+    for e in of_deleted {
+        assert!(e.data["deleted_at"].is_string(), "{}", e.data);
+        assert_eq!(e.data["seq"], serde_json::json!(deleted.seq));
+    }
     assert_quiet(&mut sub).await;
 }
 
