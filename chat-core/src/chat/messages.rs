@@ -27,6 +27,14 @@ pub struct NewMessage {
     pub client_id: Option<String>,
 }
 
+/// A validated [`NewMessage`].
+struct Outgoing {
+    content: String,
+    mentions: Vec<UserId>,
+    client_id: Option<String>,
+    message_type: MessageType,
+}
+
 impl Chat {
     /// Sends a message as a member. Returns the stored message and whether it was stored now
     /// (`false`: an earlier send with the same `client_id`).
@@ -54,94 +62,122 @@ impl Chat {
             None if mentions.is_empty() => MessageType::Text,
             None => MessageType::Mention,
         };
-        retrying(|| async {
-            let access = self.access(actor, room).await?;
-            decide_room(actor, &access, |s| s, Action::SendMessage)?;
-            let scope = MemberScope::new(actor.account, room, actor.user);
-            if let Some(key) = &client_id {
-                if let Some(original) = self.store.message_by_client_id(&scope, key).await? {
-                    return Ok((original, false));
-                }
-            }
-            let mut write_expect = vec![
-                Precondition::RoomLive(room),
-                same_membership(actor, &access),
-            ];
-            let dm = access.room.kind == RoomType::Dm;
-            let mut members = Vec::new();
-            if !mentions.is_empty() || dm {
-                let detail = self
-                    .store
-                    .room_detail(&RoomScope::new(actor.account, room))
-                    .await?
-                    .ok_or(ChatError::NotFound)?;
-                members = detail.members.iter().map(|m| m.user_id).collect();
-                let mut errors = Vec::new();
-                for (i, user) in mentions.iter().enumerate() {
-                    match detail.members.iter().find(|m| m.user_id == *user) {
-                        Some(m) => write_expect.push(Precondition::Membership {
-                            room,
-                            user: *user,
-                            role: Some(m.role),
-                        }),
-                        None => errors.push(FieldError::new(
-                            format!("mentions[{i}]"),
-                            "not a member of the room",
-                        )),
-                    }
-                }
-                if !errors.is_empty() {
-                    return Err(ChatError::Validation(errors));
-                }
-                // Memberships outlive deactivation: a deactivated member cannot be mentioned.
-                self.require_active("mentions", actor, &mentions).await?;
-                write_expect.push(Precondition::UsersActive(mentions.clone()));
-            }
-            if let Some(key) = &client_id {
-                write_expect.push(Precondition::NoClientId {
-                    room,
-                    sender: actor.user,
-                    client_id: key.clone(),
-                });
-            }
-            let message = Message {
-                id: MessageId::new(),
-                room_id: room,
-                account_id: actor.account,
-                sender_id: actor.user,
-                content: Some(content.clone()),
-                message_type,
-                mentions: mentions.clone(),
-                client_id: client_id.clone(),
-                seq: 0,
-                created_at: Timestamp::now(),
-                edited_at: None,
-                deleted_at: None,
-            };
-            let dm_peers: &[UserId] = if dm { &members } else { &[] };
-            let notifications = notifications_for(&message, dm_peers);
-            let created = EventDraft::room(EventType::MessageCreated, room, Payload::Applied)
-                .about(message.id);
-            let mut write = Write::new(actor.account, Op::SendMessage(message)).event(created);
-            for n in notifications {
-                write = write
-                    .event(EventDraft::user(
-                        EventType::NotificationCreated,
-                        Some(room),
-                        n.user_id,
-                        Payload::Json(json!(n)),
-                    ))
-                    .notify(n);
-            }
-            for p in write_expect {
-                write = write.expect(p);
-            }
-            match self.commit(write).await?.applied {
-                Applied::Message(m) => Ok((m, true)),
-                other => Err(ChatError::internal(format!("send returned {other:?}"))),
-            }
+        let out = Outgoing {
+            content,
+            mentions,
+            client_id,
+            message_type,
+        };
+        let mut attempts = 0;
+        retrying(|| {
+            let attempt = attempts;
+            attempts += 1;
+            self.send_attempt(actor, room, attempt, &out)
         })
         .await
+    }
+
+    /// One decision and write of [`Chat::send_message`]; `attempt` > 0 after a `Conflict`.
+    async fn send_attempt(
+        &self,
+        actor: &Actor,
+        room: RoomId,
+        attempt: usize,
+        out: &Outgoing,
+    ) -> Result<(Message, bool)> {
+        let Outgoing {
+            content,
+            mentions,
+            client_id,
+            message_type,
+        } = out;
+        // Preconditions below re-check room and membership: a cached access may only
+        // ever allow, and a stale one ends in a Conflict and a fresh read.
+        let access = self.access_for_write(actor, room, attempt).await?;
+        decide_room(actor, &access, |s| s, Action::SendMessage)?;
+        let scope = MemberScope::new(actor.account, room, actor.user);
+        if let Some(key) = &client_id {
+            if let Some(original) = self.store.message_by_client_id(&scope, key).await? {
+                return Ok((original, false));
+            }
+        }
+        let mut write_expect = vec![
+            Precondition::RoomLive(room),
+            same_membership(actor, &access),
+        ];
+        let dm = access.room.kind == RoomType::Dm;
+        let mut members = Vec::new();
+        if !mentions.is_empty() || dm {
+            let detail = self
+                .store
+                .room_detail(&RoomScope::new(actor.account, room))
+                .await?
+                .ok_or(ChatError::NotFound)?;
+            members = detail.members.iter().map(|m| m.user_id).collect();
+            let mut errors = Vec::new();
+            for (i, user) in mentions.iter().enumerate() {
+                match detail.members.iter().find(|m| m.user_id == *user) {
+                    Some(m) => write_expect.push(Precondition::Membership {
+                        room,
+                        user: *user,
+                        role: Some(m.role),
+                    }),
+                    None => errors.push(FieldError::new(
+                        format!("mentions[{i}]"),
+                        "not a member of the room",
+                    )),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ChatError::Validation(errors));
+            }
+            // Memberships outlive deactivation: a deactivated member cannot be mentioned.
+            self.require_active("mentions", actor, mentions).await?;
+            write_expect.push(Precondition::UsersActive(mentions.clone()));
+        }
+        if let Some(key) = &client_id {
+            write_expect.push(Precondition::NoClientId {
+                room,
+                sender: actor.user,
+                client_id: key.clone(),
+            });
+        }
+        let message = Message {
+            id: MessageId::new(),
+            room_id: room,
+            account_id: actor.account,
+            sender_id: actor.user,
+            content: Some(content.clone()),
+            message_type: *message_type,
+            mentions: mentions.clone(),
+            client_id: client_id.clone(),
+            seq: 0,
+            created_at: Timestamp::now(),
+            edited_at: None,
+            deleted_at: None,
+        };
+        let dm_peers: &[UserId] = if dm { &members } else { &[] };
+        let notifications = notifications_for(&message, dm_peers);
+        let created =
+            EventDraft::room(EventType::MessageCreated, room, Payload::Applied).about(message.id);
+        let mut write = Write::new(actor.account, Op::SendMessage(message)).event(created);
+        for n in notifications {
+            write = write
+                .event(EventDraft::user(
+                    EventType::NotificationCreated,
+                    Some(room),
+                    n.user_id,
+                    Payload::Json(json!(n)),
+                ))
+                .notify(n);
+        }
+        for p in write_expect {
+            write = write.expect(p);
+        }
+        match self.commit(write).await?.applied {
+            Applied::Message(m) => Ok((m, true)),
+            other => Err(ChatError::internal(format!("send returned {other:?}"))),
+        }
     }
 
     /// Messages of a room, newest first, for members. Deleted messages keep their place with

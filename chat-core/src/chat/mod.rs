@@ -8,6 +8,7 @@
 //! precondition no longer holds (someone changed the room meanwhile) the whole operation is
 //! decided again, a bounded number of times.
 
+mod access;
 mod admin;
 mod admission;
 mod members;
@@ -113,6 +114,7 @@ pub struct Chat {
     presence: Presence,
     typing: Arc<Mutex<TypingLog>>,
     admission: Arc<admission::Admission>,
+    access_cache: Arc<access::AccessCache>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -144,6 +146,7 @@ impl Chat {
             seq: Arc::new(Sequencer::new(bus)),
             typing: Arc::default(),
             admission: Arc::default(),
+            access_cache: Arc::default(),
         }
     }
 

@@ -72,6 +72,7 @@ macro_rules! __conformance_tests {
             messages_idempotent_send,
             messages_idempotent_send_concurrent,
             messages_edit_and_soft_delete,
+            messages_send_never_outlives_membership,
             // Rooms and DMs.
             rooms_dm_race_creates_one_room,
             rooms_archived_dm_frees_the_pair,

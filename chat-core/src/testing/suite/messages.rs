@@ -315,3 +315,41 @@ pub async fn messages_edit_and_soft_delete(b: TestBackend) {
     c.delete_message(a0, m.id).await.unwrap();
     assert_eq!(before, w.snapshot(ACC_A, &w.a.users()).await);
 }
+
+/// A sender's access may be remembered between sends, but never past a change: once removed
+/// (through this `Chat` or another one on the same store, as another process would) or once
+/// the room is archived, the next send is refused as for any non-member, and nothing is
+/// written.
+pub async fn messages_send_never_outlives_membership(b: TestBackend) {
+    let w = world(b).await;
+    let other = Chat::new(w.backend.store.clone());
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "r", &[a1, a2]).await;
+    w.send(a1, room.id, "warm").await;
+    w.send(a2, room.id, "warm").await;
+    w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
+    other.remove_member(sup, room.id, a2.user()).await.unwrap();
+    for (who, a) in [("removed here", a1), ("removed elsewhere", a2)] {
+        let refused = w.chat.send_message(a, room.id, text("after")).await;
+        assert!(
+            matches!(
+                refused,
+                Err(ChatError::NotFound) | Err(ChatError::Forbidden(_))
+            ),
+            "{who}: {refused:?}"
+        );
+    }
+    let kept = w.room(sup, "kept", &[a1]).await;
+    w.send(a1, kept.id, "warm").await;
+    other.archive_room(sup, kept.id).await.unwrap();
+    not_found(
+        w.chat.send_message(a1, kept.id, text("after")).await,
+        "send to a room archived elsewhere",
+    );
+    let page = w
+        .chat
+        .list_messages(sup, room.id, None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 2, "only the two warm-up messages");
+}
