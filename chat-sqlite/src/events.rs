@@ -65,6 +65,19 @@ fn head(c: &Connection, a: i64) -> rusqlite::Result<(i64, i64, i64)> {
     Ok((newest.max(counted), ts, pruned_through))
 }
 
+/// The head of an account's log as a transaction has left it: the newest id handed out and
+/// the newest `ts`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    last: i64,
+    ts: i64,
+}
+
+/// Log heads by account, remembered for the length of one transaction so a batch of writes
+/// reads each account's head once (the transaction holds the write lock: nobody else moves
+/// it). A write that rolls back must restore the map as it was before it.
+pub(crate) type Heads = std::collections::HashMap<i64, Head>;
+
 /// Appends the drafts with the account's next ids; returns the stored events.
 ///
 /// One row per event and nothing else (see migration 005): events about a message store no
@@ -77,14 +90,22 @@ pub(crate) fn append(
     drafts: &[EventDraft],
     applied: &Applied,
     retention: &Retention,
+    heads: &mut Heads,
 ) -> Result<Vec<Event>> {
     if drafts.is_empty() {
         return Ok(Vec::new());
     }
     let a = account.0;
-    let (mut last, newest_ts, _) = head(tx, a).map_err(internal)?;
+    let known = match heads.get(&a) {
+        Some(h) => *h,
+        None => {
+            let (last, ts, _) = head(tx, a).map_err(internal)?;
+            Head { last, ts }
+        }
+    };
+    let mut last = known.last;
     let first = last + 1;
-    let ts = Timestamp(Timestamp::now().0.max(newest_ts));
+    let ts = Timestamp(Timestamp::now().0.max(known.ts));
     let mut out = Vec::with_capacity(drafts.len());
     let mut stmt = tx
         .prepare_cached(
@@ -126,6 +147,7 @@ pub(crate) fn append(
             Audience::users(users),
         ));
     }
+    heads.insert(a, Head { last, ts: ts.0 });
     if (first..=last).any(|id| id % PRUNE_EVERY == 0) {
         prune(tx, a, last, ts, retention).map_err(internal)?;
     }
@@ -298,7 +320,15 @@ mod tests {
         // 3,000 expired events, then appends up to the next prune point (id 3,072).
         old_events(&c, 1..=3_000, 1_000);
         for _ in 0..72 {
-            append(&c, AccountId(1), &[draft()], &Applied::Done, &keep).unwrap();
+            append(
+                &c,
+                AccountId(1),
+                &[draft()],
+                &Applied::Done,
+                &keep,
+                &mut Heads::new(),
+            )
+            .unwrap();
         }
         // One pass drops at most PRUNE_AGE_BATCH expired events, oldest first.
         let left = ids(&c);
@@ -314,7 +344,15 @@ mod tests {
         c.execute("UPDATE internal_chat_events SET ts = 0", [])
             .unwrap();
         for _ in 0..256 {
-            append(&c, AccountId(1), &[draft()], &Applied::Done, &gone).unwrap();
+            append(
+                &c,
+                AccountId(1),
+                &[draft()],
+                &Applied::Done,
+                &gone,
+                &mut Heads::new(),
+            )
+            .unwrap();
         }
         c.execute("DELETE FROM internal_chat_events", []).unwrap();
         let slice = after(&c, AccountId(1), 0, 10).unwrap();
@@ -322,7 +360,15 @@ mod tests {
             slice.last_id, 3_328,
             "the counter row remembers the last id"
         );
-        let next = append(&c, AccountId(1), &[draft()], &Applied::Done, &keep).unwrap();
+        let next = append(
+            &c,
+            AccountId(1),
+            &[draft()],
+            &Applied::Done,
+            &keep,
+            &mut Heads::new(),
+        )
+        .unwrap();
         assert_eq!(next[0].id, Some(3_329));
     }
 
@@ -332,7 +378,15 @@ mod tests {
         let future = Timestamp::now().0 + 3_600_000;
         old_events(&c, 1..=1, future);
         let keep = Retention::default();
-        let next = append(&c, AccountId(1), &[draft()], &Applied::Done, &keep).unwrap();
+        let next = append(
+            &c,
+            AccountId(1),
+            &[draft()],
+            &Applied::Done,
+            &keep,
+            &mut Heads::new(),
+        )
+        .unwrap();
         assert_eq!(next[0].ts, Timestamp(future), "a clock that stepped back");
     }
 }

@@ -10,49 +10,135 @@ use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::db::{internal, Retention};
+use crate::events::Heads;
 use crate::rows;
 
-/// Applies a batch of writes in one transaction; each write succeeds or fails on its own
-/// (savepoints), and none is reported successful unless the transaction commits.
+/// Applies a batch of writes in one transaction; each write succeeds or fails on its own,
+/// and none is reported successful unless the transaction commits.
+///
+/// A batch first runs without savepoints (two statements per write saved): a write refused by
+/// its preconditions has written nothing and is simply answered, but one that fails after it
+/// began writing leaves changes only a rollback can undo, so the whole transaction is rolled
+/// back and the batch is redone with each write in its own savepoint.
 pub(crate) fn apply_batch(
+    conn: &mut Connection,
+    writes: &[&Write],
+    retention: &Retention,
+) -> Vec<Result<Committed>> {
+    if writes.len() > 1 {
+        if let Some(results) = without_savepoints(conn, writes, retention) {
+            return results;
+        }
+    }
+    with_savepoints(conn, writes, retention)
+}
+
+fn all_failed(writes: &[&Write], e: &rusqlite::Error) -> Vec<Result<Committed>> {
+    writes.iter().map(|_| Err(internal(e))).collect()
+}
+
+/// Commits if any write succeeded (otherwise the transaction rolls back as it is dropped).
+fn finish(
+    tx: rusqlite::Transaction<'_>,
+    writes: &[&Write],
+    results: Vec<Result<Committed>>,
+) -> Vec<Result<Committed>> {
+    if results.iter().any(Result::is_ok) {
+        if let Err(e) = tx.commit() {
+            return all_failed(writes, &e);
+        }
+    }
+    results
+}
+
+/// The fast path of [`apply_batch`]; `None` when a write failed midway (rolled back).
+fn without_savepoints(
+    conn: &mut Connection,
+    writes: &[&Write],
+    retention: &Retention,
+) -> Option<Vec<Result<Committed>>> {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return Some(all_failed(writes, &e)),
+    };
+    let mut heads = Heads::new();
+    let mut results = Vec::with_capacity(writes.len());
+    for w in writes {
+        if let Err(e) = check(&tx, w) {
+            results.push(Err(e));
+            continue;
+        }
+        match perform(&tx, w, retention, &mut heads) {
+            Ok(c) => results.push(Ok(c)),
+            Err(_) => return None,
+        }
+    }
+    Some(finish(tx, writes, results))
+}
+
+/// Each write in its own savepoint, so a failed one rolls back alone (a lone write needs
+/// none: its failure rolls the transaction itself back).
+fn with_savepoints(
     conn: &mut Connection,
     writes: &[&Write],
     retention: &Retention,
 ) -> Vec<Result<Committed>> {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return writes.iter().map(|_| Err(internal(&e))).collect(),
+        Err(e) => return all_failed(writes, &e),
     };
+    let mut heads = Heads::new();
     let mut results = Vec::with_capacity(writes.len());
     if let [only] = writes {
-        // Alone in its transaction: a failure drops (rolls back) the transaction itself.
-        results.push(apply_one(&tx, only, retention));
+        results.push(apply_one(&tx, only, retention, &mut heads));
     } else {
         for w in writes {
+            let before = heads.clone();
             let result = tx.savepoint().map_err(internal).and_then(|sp| {
-                let r = apply_one(&sp, w, retention)?;
+                let r = apply_one(&sp, w, retention, &mut heads)?;
                 sp.commit().map_err(internal)?;
                 Ok(r)
             });
+            if result.is_err() {
+                // Its events were rolled back with it.
+                heads = before;
+            }
             results.push(result);
         }
     }
-    if results.iter().any(Result::is_ok) {
-        if let Err(e) = tx.commit() {
-            return writes.iter().map(|_| Err(internal(&e))).collect();
-        }
-    }
-    results
+    finish(tx, writes, results)
 }
 
 /// Applies one write inside the open transaction `tx`.
-fn apply_one(tx: &Connection, write: &Write, retention: &Retention) -> Result<Committed> {
+fn apply_one(
+    tx: &Connection,
+    write: &Write,
+    retention: &Retention,
+    heads: &mut Heads,
+) -> Result<Committed> {
+    check(tx, write)?;
+    perform(tx, write, retention, heads)
+}
+
+/// The write's preconditions (reads only: a refusal has written nothing).
+fn check(tx: &Connection, write: &Write) -> Result<()> {
     let account = write.account();
     for p in write.preconditions() {
         if !holds(tx, account, p).map_err(internal)? {
             return Err(ChatError::Conflict(format!("precondition failed: {p:?}")));
         }
     }
+    Ok(())
+}
+
+/// The write's op, audit entries, notifications and events.
+fn perform(
+    tx: &Connection,
+    write: &Write,
+    retention: &Retention,
+    heads: &mut Heads,
+) -> Result<Committed> {
+    let account = write.account();
     let applied = op(tx, account, write.op())?;
     let mut stmt = tx
         .prepare_cached(
@@ -92,7 +178,7 @@ fn apply_one(tx: &Connection, write: &Write, retention: &Retention) -> Result<Co
         .map_err(internal)?;
     }
     drop(stmt);
-    let events = crate::events::append(tx, account, write.events(), &applied, retention)?;
+    let events = crate::events::append(tx, account, write.events(), &applied, retention, heads)?;
     Ok(Committed { applied, events })
 }
 
@@ -398,6 +484,19 @@ fn advance(
     at: Timestamp,
     last_by: Option<UserId>,
 ) -> Result<()> {
+    if last_by == Some(user) {
+        // One statement when the pointer was right before `to`.
+        let moved = tx
+            .prepare_cached(
+                "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2 \
+                 WHERE room_id = ?3 AND user_id = ?4 AND last_read_seq = ?1 - 1",
+            )
+            .and_then(|mut s| s.execute(params![to, at.0, room.0, user.0]))
+            .map_err(internal)?;
+        if moved == 1 {
+            return Ok(());
+        }
+    }
     let from: i64 = tx
         .prepare_cached(
             "SELECT last_read_seq FROM internal_chat_members WHERE room_id = ?1 AND user_id = ?2",
@@ -405,15 +504,6 @@ fn advance(
         .and_then(|mut s| s.query_row(params![room.0, user.0], |r| r.get(0)))
         .map_err(internal)?;
     if to <= from {
-        return Ok(());
-    }
-    if to == from + 1 && last_by == Some(user) {
-        tx.prepare_cached(
-            "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2 \
-             WHERE room_id = ?3 AND user_id = ?4",
-        )
-        .and_then(|mut s| s.execute(params![to, at.0, room.0, user.0]))
-        .map_err(internal)?;
         return Ok(());
     }
     let q = |sql: &str| -> Result<i64> {
