@@ -146,7 +146,7 @@ pub fn unread(
     user: i64,
 ) -> rusqlite::Result<Vec<(Vec<u8>, i64, i64)>> {
     conn.prepare_cached(
-        "SELECT mb.room_id, mb.unread_count, mb.mention_count \
+        "SELECT mb.room_id, r.last_seq - mb.last_read_seq - mb.skipped_count, mb.mention_count \
          FROM internal_chat_members mb JOIN internal_chat_rooms r ON r.id = mb.room_id \
          WHERE mb.user_id = ?1 AND mb.account_id = ?2 AND r.account_id = ?2 AND r.archived_at IS NULL \
          ORDER BY mb.room_id",
@@ -180,24 +180,13 @@ pub fn audit(conn: &Connection, account: i64, limit: u32) -> rusqlite::Result<Ve
     .collect()
 }
 
-/// Changes to the store's send SQL, measured on the raw replay before anyone changes the
-/// library (each is a recommendation in the report).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SendVariant {
-    /// Event-log prune bound found by two range lookups instead of one `OR` (which makes
-    /// SQLite scan the account's whole log every 256 events).
-    pub split_prune: bool,
-    /// Skip the two `COUNT`s of the sender's read-pointer move when the sender had read up
-    /// to the previous message (nothing of others' to recount).
-    pub skip_idle_advance: bool,
-}
-
 /// The SQL of one store send (plain text message in a team room), replayed on a plain
 /// connection, statement for statement as `chat-sqlite/src/writes.rs` and `events.rs` run
-/// it: preconditions, `last_seq` bump, message row, others' unread counters, the sender's read
-/// pointer, the event row and counter (and its amortized prune). `per_tx` sends share one
-/// `BEGIN IMMEDIATE` transaction, each in a savepoint, as group commit does. The difference
-/// between this and the facade's send is the facade, the writer thread and the async hand-offs.
+/// it: preconditions, `last_seq` bump, message row, the sender's read pointer, the log head
+/// (read once per transaction), the event row with its resolved audience (and its amortized
+/// prune). `per_tx` sends share one `BEGIN IMMEDIATE` transaction without savepoints, as
+/// group commit runs a batch. The difference between this and the facade's send is the
+/// facade, the writer thread and the async hand-offs.
 pub fn send_like(
     conn: &mut Connection,
     account: i64,
@@ -205,17 +194,11 @@ pub fn send_like(
     sender: i64,
     keep_events: i64,
     per_tx: usize,
-    v: SendVariant,
 ) -> rusqlite::Result<()> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if per_tx <= 1 {
-        send_stmts(&tx, account, room, sender, keep_events, v)?;
-    } else {
-        for _ in 0..per_tx {
-            let sp = tx.savepoint()?;
-            send_stmts(&sp, account, room, sender, keep_events, v)?;
-            sp.commit()?;
-        }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut head = None;
+    for _ in 0..per_tx.max(1) {
+        send_stmts(&tx, account, room, sender, keep_events, &mut head)?;
     }
     tx.commit()
 }
@@ -226,7 +209,7 @@ fn send_stmts(
     room: Uuid,
     sender: i64,
     keep_events: i64,
-    v: SendVariant,
+    head: &mut Option<(i64, i64)>,
 ) -> rusqlite::Result<()> {
     let now = now_ms();
     let live = tx
@@ -254,42 +237,30 @@ fn send_stmts(
     )?
     .execute(params![id, room, account, sender, content, "text", "[]", None::<String>, seq, now])?;
     tx.prepare_cached(
-        "UPDATE internal_chat_members SET unread_count = unread_count + 1 WHERE room_id = ?1 AND user_id != ?2",
+        "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, skipped_count = 0, mention_count = 0 \
+         WHERE room_id = ?3 AND user_id = ?4",
     )?
-    .execute(params![room, sender])?;
-    // advance()
-    let from: i64 = tx
-        .prepare_cached(
-            "SELECT last_read_seq FROM internal_chat_members WHERE room_id = ?1 AND user_id = ?2",
-        )?
-        .query_row(params![room, sender], |r| r.get(0))?;
-    let (read_now, mentions_now): (i64, i64) = if v.skip_idle_advance && from == seq - 1 {
-        (0, 0) // only the sender's own message is newly read
-    } else {
-        (
-            tx.prepare_cached(
-                "SELECT COUNT(*) FROM internal_chat_messages \
-                 WHERE room_id = ?1 AND sender_id != ?2 AND seq > ?3 AND seq <= ?4 AND deleted_at IS NULL",
-            )?
-            .query_row(params![room, sender, from, seq], |r| r.get(0))?,
-            tx.prepare_cached(
-                "SELECT COUNT(*) FROM internal_chat_mentions mn JOIN internal_chat_messages m ON m.room_id = mn.room_id AND m.seq = mn.seq \
-                 WHERE mn.room_id = ?1 AND mn.user_id = ?2 AND mn.seq > ?3 AND mn.seq <= ?4 AND m.deleted_at IS NULL",
-            )?
-            .query_row(params![room, sender, from, seq], |r| r.get(0))?,
-        )
-    };
-    tx.prepare_cached(
-        "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, \
-           unread_count = unread_count - ?3, mention_count = mention_count - ?4 \
-         WHERE room_id = ?5 AND user_id = ?6",
-    )?
-    .execute(params![seq, now, read_now, mentions_now, room, sender])?;
+    .execute(params![seq, now, room, sender])?;
     // events::append()
-    let last: i64 = tx
-        .prepare_cached("SELECT last_id FROM internal_chat_event_counters WHERE account_id = ?1")?
-        .query_row([account], |r| r.get(0))
-        .unwrap_or(0);
+    let (last, last_ts) = match *head {
+        Some(h) => h,
+        None => {
+            let newest: (i64, i64) = tx
+                .prepare_cached(
+                    "SELECT id, ts FROM internal_chat_events WHERE account_id = ?1 ORDER BY id DESC LIMIT 1",
+                )?
+                .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap_or((0, 0));
+            let counted: i64 = tx
+                .prepare_cached(
+                    "SELECT last_id FROM internal_chat_event_counters WHERE account_id = ?1",
+                )?
+                .query_row([account], |r| r.get(0))
+                .unwrap_or(0);
+            (newest.0.max(counted), newest.1)
+        }
+    };
+    let ts = now.max(last_ts);
     let mut members: Vec<i64> = tx
         .prepare_cached(
             "SELECT user_id FROM internal_chat_members WHERE room_id = ?1 AND account_id = ?2",
@@ -298,56 +269,41 @@ fn send_stmts(
         .collect::<rusqlite::Result<_>>()?;
     members.sort_unstable();
     let audience = serde_json::to_string(&members).unwrap_or_default();
-    let data = serde_json::json!({
-        "id": id, "room_id": room, "account_id": account, "sender_id": sender, "content": content,
-        "message_type": "text", "mentions": [], "client_id": null, "seq": seq, "created_at": now,
-        "edited_at": null, "deleted_at": null,
-    });
     let next = last + 1;
     tx.prepare_cached(
         "INSERT INTO internal_chat_events (account_id, id, type, room_id, ts, data, audience, message_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![account, next, "message.created", room, now, data.to_string(), audience, id])?;
-    tx.prepare_cached(
-        "INSERT INTO internal_chat_event_counters (account_id, last_id) VALUES (?1, ?2) \
-         ON CONFLICT (account_id) DO UPDATE SET last_id = excluded.last_id",
-    )?
-    .execute(params![account, next])?;
+    .execute(params![account, next, "message.created", room, ts, "", audience, id])?;
+    *head = Some((next, ts));
     if next % 256 == 0 {
         // events::prune(); the harness keeps 10 years by age, as its store options do.
         let by_count = next - keep_events;
         let by_age = now - 10 * 365 * 24 * 3600 * 1000;
-        let through: Option<i64> = if v.split_prune {
-            // The proposed fix: two range lookups, each touching only what it finds.
-            let a: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2",
-                )?
-                .query_row(params![account, by_count], |r| r.get(0))?;
-            let b: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND ts < ?2",
-                )?
-                .query_row(params![account, by_age], |r| r.get(0))?;
-            a.max(b)
-        } else {
-            // As the store does it today: the OR makes SQLite scan every event of the account.
-            tx.prepare_cached(
-                "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND (id <= ?2 OR ts < ?3)",
+        let a: Option<i64> = tx
+            .prepare_cached(
+                "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2",
             )?
-            .query_row(params![account, by_count, by_age], |r| r.get(0))?
-        };
-        if let Some(through) = through {
+            .query_row(params![account, by_count], |r| r.get(0))?;
+        let b: Option<i64> = tx
+            .prepare_cached(
+                "SELECT MAX(id) FROM (SELECT id, ts FROM internal_chat_events WHERE account_id = ?1 \
+                 ORDER BY id LIMIT 2048) WHERE ts < ?2",
+            )?
+            .query_row(params![account, by_age], |r| r.get(0))?;
+        let through = a.max(b).unwrap_or(0);
+        if through > 0 {
             tx.prepare_cached(
                 "DELETE FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2",
             )?
             .execute(params![account, through])?;
-            tx.prepare_cached(
-                "UPDATE internal_chat_event_counters SET pruned_through = MAX(pruned_through, ?2) WHERE account_id = ?1",
-            )?
-            .execute(params![account, through])?;
         }
+        tx.prepare_cached(
+            "INSERT INTO internal_chat_event_counters (account_id, last_id, pruned_through) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (account_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id), \
+               pruned_through = MAX(pruned_through, excluded.pruned_through)",
+        )?
+        .execute(params![account, next, through])?;
     }
     Ok(())
 }

@@ -13,6 +13,10 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../migrations/003_notifications.sql")),
     (4, include_str!("../migrations/004_event_subjects.sql")),
     (5, include_str!("../migrations/005_lean_event_log.sql")),
+    (
+        6,
+        include_str!("../migrations/006_unread_from_pointers.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -108,5 +112,38 @@ mod tests {
         ] {
             assert!(names.iter().any(|n| n == idx), "missing {idx}");
         }
+    }
+}
+
+#[cfg(test)]
+mod data_tests {
+    use super::*;
+
+    /// 006 turns each member's stored unread count into the skipped count that gives the
+    /// same unread count from the room's `last_seq`.
+    #[test]
+    fn migration_6_keeps_every_unread_count() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 5).unwrap();
+        conn.execute_batch(
+            "INSERT INTO internal_chat_rooms (id, account_id, type, name, created_by, created_at, updated_at, last_seq) \
+               VALUES (x'01', 1, 'room', 'r', 1, 0, 0, 10); \
+             INSERT INTO internal_chat_members (room_id, user_id, account_id, role, last_read_seq, unread_count, mention_count, joined_at) \
+               VALUES (x'01', 1, 1, 'owner', 10, 0, 0, 0), (x'01', 2, 1, 'member', 4, 3, 1, 0), \
+                      (x'01', 3, 1, 'member', 0, 10, 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let unread: Vec<(i64, i64)> = conn
+            .prepare(
+                "SELECT mb.user_id, r.last_seq - mb.last_read_seq - mb.skipped_count \
+                 FROM internal_chat_members mb JOIN internal_chat_rooms r ON r.id = mb.room_id ORDER BY mb.user_id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(unread, vec![(1, 0), (2, 3), (3, 10)]);
     }
 }

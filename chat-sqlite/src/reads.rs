@@ -11,7 +11,7 @@ use chat_core::store::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::rows::{self, member_cols, message_cols, room_cols};
+use crate::rows::{self, member_cols, message_cols, room_cols, unread_col};
 
 pub(crate) fn room_access(
     c: &Connection,
@@ -194,7 +194,7 @@ pub(crate) fn list_rooms(
 ) -> rusqlite::Result<Vec<RoomSummary>> {
     // The activity key is computed, so SQLite sorts the user's memberships (hundreds at most):
     // cheaper than maintaining a per-member activity column on every send.
-    const SQL: &str = concat!("SELECT ", room_cols!(), ", mb.unread_count, mb.mention_count, \
+    const SQL: &str = concat!("SELECT ", room_cols!(), ", ", unread_col!(), ", mb.mention_count, \
                 COALESCE(r.last_message_at, r.created_at) AS activity \
          FROM internal_chat_members mb JOIN internal_chat_rooms r ON r.id = mb.room_id \
          WHERE mb.user_id = ?1 AND mb.account_id = ?2 AND r.account_id = ?2 AND r.archived_at IS NULL \
@@ -220,12 +220,14 @@ pub(crate) fn unread(
     account: AccountId,
     user: UserId,
 ) -> rusqlite::Result<Vec<RoomUnread>> {
-    c.prepare_cached(
-        "SELECT mb.room_id, mb.unread_count, mb.mention_count \
+    c.prepare_cached(concat!(
+        "SELECT mb.room_id, ",
+        unread_col!(),
+        ", mb.mention_count \
          FROM internal_chat_members mb JOIN internal_chat_rooms r ON r.id = mb.room_id \
          WHERE mb.user_id = ?1 AND mb.account_id = ?2 AND r.account_id = ?2 AND r.archived_at IS NULL \
-         ORDER BY mb.room_id",
-    )?
+         ORDER BY mb.room_id"
+    ))?
     .query_map(params![user.0, account.0], |r| {
         Ok(RoomUnread {
             room_id: RoomId(r.get(0)?),

@@ -33,7 +33,15 @@ macro_rules! member_cols {
     };
 }
 
-pub(crate) use {member_cols, message_cols, room_cols};
+/// A member's unread count (`mb.`) in their room (`r.`): every message after the read
+/// pointer but those that do not count (deleted, or their own; see migration 006).
+macro_rules! unread_col {
+    () => {
+        "r.last_seq - mb.last_read_seq - mb.skipped_count"
+    };
+}
+
+pub(crate) use {member_cols, message_cols, room_cols, unread_col};
 
 fn bad(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.to_owned().into())

@@ -416,11 +416,6 @@ fn send(tx: &Connection, a: i64, m: &Message) -> Result<Message> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![m.id.0, m.room_id.0, a, m.sender_id.0, m.content, m.message_type.as_str(), mentions_json, m.client_id, seq, m.created_at.0],
     )?;
-    run(
-        "UPDATE internal_chat_members SET unread_count = unread_count + 1 \
-         WHERE room_id = ?1 AND user_id != ?2",
-        params![m.room_id.0, m.sender_id.0],
-    )?;
     for user in m.mentions.iter().filter(|u| **u != m.sender_id) {
         run(
             "INSERT INTO internal_chat_mentions (room_id, user_id, seq, account_id) VALUES (?1, ?2, ?3, ?4)",
@@ -431,15 +426,12 @@ fn send(tx: &Connection, a: i64, m: &Message) -> Result<Message> {
             params![m.room_id.0, user.0],
         )?;
     }
-    // The sender has read everything up to their own message (counters recomputed for the
-    // few messages of others between their old pointer and this one).
-    advance(
-        tx,
-        m.room_id,
-        m.sender_id,
-        seq,
-        m.created_at,
-        Some(m.sender_id),
+    // Nobody else's row is written: their unread count follows from the room's `last_seq`
+    // (migration 006). The sender has read the whole room: their message is its newest.
+    run(
+        "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, skipped_count = 0, mention_count = 0 \
+         WHERE room_id = ?3 AND user_id = ?4",
+        params![seq, m.created_at.0, m.room_id.0, m.sender_id.0],
     )?;
     Ok(Message { seq, ..m.clone() })
 }
@@ -457,8 +449,10 @@ fn delete(tx: &Connection, a: i64, id: MessageId, at: Timestamp) -> Result<()> {
             .and_then(|mut s| s.execute(p))
             .map_err(internal)
     };
+    // Others who had not read it yet: one more message after their pointer that does not
+    // count (the sender's own was never counted).
     run(
-        "UPDATE internal_chat_members SET unread_count = unread_count - 1 \
+        "UPDATE internal_chat_members SET skipped_count = skipped_count + 1 \
          WHERE room_id = ?1 AND user_id != ?2 AND last_read_seq < ?3",
         params![room, sender, seq],
     )?;
@@ -471,32 +465,10 @@ fn delete(tx: &Connection, a: i64, id: MessageId, at: Timestamp) -> Result<()> {
     Ok(())
 }
 
-/// Moves `user`'s pointer forward to `to`, lowering the counters by what is now read.
-/// Cost is proportional to the messages newly read, never to history or remaining backlog.
-///
-/// `last_by`: who sent message `to`, when known — if it is `user` and it is the only newly
-/// read message (the common case of a sender's own send), nothing needs counting.
-fn advance(
-    tx: &Connection,
-    room: RoomId,
-    user: UserId,
-    to: i64,
-    at: Timestamp,
-    last_by: Option<UserId>,
-) -> Result<()> {
-    if last_by == Some(user) {
-        // One statement when the pointer was right before `to`.
-        let moved = tx
-            .prepare_cached(
-                "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2 \
-                 WHERE room_id = ?3 AND user_id = ?4 AND last_read_seq = ?1 - 1",
-            )
-            .and_then(|mut s| s.execute(params![to, at.0, room.0, user.0]))
-            .map_err(internal)?;
-        if moved == 1 {
-            return Ok(());
-        }
-    }
+/// Moves `user`'s pointer forward to `to` (below the room's newest message), lowering the
+/// counters by what is now read. Cost is proportional to the messages newly read, never to
+/// history or remaining backlog.
+fn advance(tx: &Connection, room: RoomId, user: UserId, to: i64, at: Timestamp) -> Result<()> {
     let from: i64 = tx
         .prepare_cached(
             "SELECT last_read_seq FROM internal_chat_members WHERE room_id = ?1 AND user_id = ?2",
@@ -511,9 +483,9 @@ fn advance(
             .and_then(|mut s| s.query_row(params![room.0, user.0, from, to], |r| r.get(0)))
             .map_err(internal)
     };
-    let read_now = q(
+    let skipped_now = q(
         "SELECT COUNT(*) FROM internal_chat_messages \
-         WHERE room_id = ?1 AND sender_id != ?2 AND seq > ?3 AND seq <= ?4 AND deleted_at IS NULL",
+         WHERE room_id = ?1 AND seq > ?3 AND seq <= ?4 AND (deleted_at IS NOT NULL OR sender_id = ?2)",
     )?;
     let mentions_now = q(
         "SELECT COUNT(*) FROM internal_chat_mentions mn JOIN internal_chat_messages m ON m.room_id = mn.room_id AND m.seq = mn.seq \
@@ -521,10 +493,10 @@ fn advance(
     )?;
     tx.prepare_cached(
         "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, \
-           unread_count = unread_count - ?3, mention_count = mention_count - ?4 \
+           skipped_count = skipped_count - ?3, mention_count = mention_count - ?4 \
          WHERE room_id = ?5 AND user_id = ?6",
     )
-    .and_then(|mut s| s.execute(params![to, at.0, read_now, mentions_now, room.0, user.0]))
+    .and_then(|mut s| s.execute(params![to, at.0, skipped_now, mentions_now, room.0, user.0]))
     .map_err(internal)?;
     Ok(())
 }
@@ -544,23 +516,23 @@ fn mark_read(
         .and_then(|mut s| s.query_row(params![room.0, a], |r| r.get(0)))
         .map_err(internal)?;
     let to = up_to.unwrap_or(last_seq).min(last_seq);
-    if up_to.is_none() {
+    if to == last_seq {
         // Reading to the newest needs no counting at all.
         tx.prepare_cached(
-            "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, unread_count = 0, mention_count = 0 \
+            "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, skipped_count = 0, mention_count = 0 \
              WHERE room_id = ?3 AND user_id = ?4 AND last_read_seq < ?1",
         )
         .and_then(|mut s| s.execute(params![to, at.0, room.0, user.0]))
         .map_err(internal)?;
     } else {
-        advance(tx, room, user, to, at, None)?;
+        advance(tx, room, user, to, at)?;
     }
     tx.prepare_cached(
-        "SELECT last_read_at, last_read_seq, unread_count, mention_count FROM internal_chat_members \
-         WHERE room_id = ?1 AND user_id = ?2 AND account_id = ?3",
+        "SELECT last_read_at, last_read_seq, ?4 - last_read_seq - skipped_count, mention_count \
+         FROM internal_chat_members WHERE room_id = ?1 AND user_id = ?2 AND account_id = ?3",
     )
     .and_then(|mut s| {
-        s.query_row(params![room.0, user.0, a], |r| {
+        s.query_row(params![room.0, user.0, a, last_seq], |r| {
             Ok(ReadState {
                 room_id: room,
                 last_read_at: r.get::<_, Option<i64>>(0)?.map(Timestamp),

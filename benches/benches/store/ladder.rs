@@ -1,6 +1,6 @@
-//! Diagnosis of the send: the store's own send SQL replayed on a raw connection, today's and
-//! with each proposed library change added in turn, so that the gap between the store and raw
-//! single-row transactions can be attributed step by step.
+//! Diagnosis of the send: the store's own send SQL replayed on a raw connection, alone and in
+//! group-commit batches, so that the gap between the store and raw single-row transactions
+//! can be attributed: to the SQL itself, or to the facade and the writer thread around it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use chat_benches::stats::{sample, Samples};
 
 use crate::harness::Run;
 
-/// The steps of the ladder, each with its figure; the first step is today's SQL.
+/// The steps of the ladder, each with its figure; the first step is the store's SQL as is.
 pub type Ladder = Vec<(&'static str, Samples)>;
 
 /// Replays the send's SQL under `synchronous = FULL` (or NORMAL), step by step.
@@ -24,66 +24,28 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
     } = run;
     let spec = &layout.rooms[big.rooms_per_account - 1];
     let mut ladder = Vec::new();
-    let steps: [(&str, raw::SendVariant, Option<i64>, bool, usize); 6] = [
-        ("today's SQL", raw::SendVariant::default(), None, false, 1),
+    // (what, writer page cache in KiB if set, sends per transaction). Checkpoints run on a
+    // background connection in every step, as the store runs them.
+    let steps: [(&str, Option<i64>, usize); 3] = [
+        ("the store's send SQL, one send per transaction", None, 1),
         (
-            "+ event prune bound by two range lookups, not one OR",
-            raw::SendVariant {
-                split_prune: true,
-                ..Default::default()
-            },
+            "+ 64 MiB page cache on the writer (not in the store)",
+            Some(-65_536),
+            1,
+        ),
+        (
+            "32 sends per transaction, as group commit batches them",
             None,
-            false,
-            1,
-        ),
-        (
-            "+ no read-pointer recount when only the own message is new",
-            raw::SendVariant {
-                split_prune: true,
-                skip_idle_advance: true,
-            },
-            None,
-            false,
-            1,
-        ),
-        (
-            "+ 64 MiB page cache on the writer",
-            raw::SendVariant {
-                split_prune: true,
-                skip_idle_advance: true,
-            },
-            Some(-65_536),
-            false,
-            1,
-        ),
-        (
-            "+ checkpoints on a background connection",
-            raw::SendVariant {
-                split_prune: true,
-                skip_idle_advance: true,
-            },
-            Some(-65_536),
-            true,
-            1,
-        ),
-        (
-            "all of the above, 32 sends per transaction (group commit's SQL ceiling)",
-            raw::SendVariant {
-                split_prune: true,
-                skip_idle_advance: true,
-            },
-            Some(-65_536),
-            true,
             32,
         ),
     ];
-    for (what, v, cache, bg_checkpoint, per_tx) in steps {
+    for (what, cache, per_tx) in steps {
         let mut c = raw::open(work, full).unwrap();
         if let Some(kib) = cache {
             c.pragma_update(None, "cache_size", kib).unwrap();
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let checkpointer = bg_checkpoint.then(|| {
+        let checkpointer = Some({
             c.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
             let (stop, path) = (stop.clone(), work.clone());
             std::thread::spawn(move || {
@@ -102,7 +64,6 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
                 spec.senders[0],
                 big.keep_events,
                 per_tx,
-                v,
             )
             .unwrap();
         });

@@ -180,7 +180,7 @@ pub fn figures(
     t
 }
 
-/// The send's SQL replayed raw, with each proposed library change added.
+/// The send's SQL replayed raw, alone and batched.
 pub fn diagnosis(writes: &Writes) -> Table {
     let Writes {
         raw_single,
@@ -188,13 +188,13 @@ pub fn diagnosis(writes: &Writes) -> Table {
         ..
     } = writes;
     let mut d = Table::new(
-        "Diagnosis: the store's send SQL replayed raw, with each proposed library change added",
+        "Diagnosis: the store's send SQL replayed raw (no facade, no writer thread)",
         &[
             "synchronous",
             "send SQL",
             "sends/s",
             "latency",
-            "vs today's SQL",
+            "vs the first row",
             "vs raw single-row tx",
         ],
     );

@@ -24,7 +24,7 @@ pub struct Writes {
     pub raw_single: Vec<Samples>,
     /// Raw inserts, 1000 rows per transaction (rows per second).
     pub raw_batched: Vec<Samples>,
-    /// The send's SQL replayed raw: today's, and the whole ladder.
+    /// The send's SQL replayed raw: alone, and the whole ladder.
     pub raw_send_like: Vec<(Samples, Ladder)>,
     /// Every store send figure.
     pub send_results: Vec<SendResult>,
@@ -73,7 +73,7 @@ pub fn measure(run: &Run) -> Writes {
         seq = seq.max(raw::raw_room(&conn).unwrap().1);
         let single = raw::insert(&mut conn, room, &mut seq, 1, b.time, b.samples * 3).unwrap();
         let batched = raw::insert(&mut conn, room, &mut seq, 1000, b.time, 1_000).unwrap();
-        // The send's own SQL replayed raw, today's and with each proposed change added.
+        // The send's own SQL replayed raw, alone and batched.
         let ladder = ladder::measure(run, full);
         let like = ladder[0].1.clone();
         drop(conn);

@@ -2,15 +2,16 @@
 //! a million messages), keeping every invariant the store maintains:
 //!
 //! - `rooms.last_seq` = the newest `seq` (1, 2, 3… with no gap), `last_message_at` its time;
-//! - per member: `last_read_seq`, and `unread_count` / `mention_count` equal to the live
-//!   messages of others (mentions of them) after that pointer; a sender's pointer is at or past
+//! - per member: `last_read_seq`, a `skipped_count` such that `last_seq - last_read_seq -
+//!   skipped_count` and a `mention_count` equal the live messages of others (mentions of them)
+//!   after that pointer; a sender's pointer is at or past
 //!   their own newest message;
 //! - mentions rows for every mention, one `mention` notification per mentioned member;
 //! - deleted messages: content erased, `deleted_at` set, a `message.deleted` audit entry;
 //! - the event log: per-account ids 1, 2, 3… in commit order with the counter at the last id,
 //!   the newest `keep_events` rows kept (what count-based retention leaves) and
-//!   `pruned_through` just below them; message events carry their `message_id`, and a deleted
-//!   message's text is erased from its logged events;
+//!   `pruned_through` just below them; message events carry their `message_id` and no data
+//!   (the store renders them from the message row when read);
 //! - audit `room.created` / `member.added` for every room, as the facade writes them.
 //!
 //! The schema comes from `chat_sqlite::SqliteStore` itself (its migrations); [`verify`]
@@ -34,7 +35,7 @@ pub use layout::{Layout, RoomSpec, Size};
 pub use rng::Rng;
 
 /// Bump when the generated data changes: cached files of other versions are ignored.
-pub const GEN_VERSION: u32 = 3;
+pub const GEN_VERSION: u32 = 4;
 
 /// The two accounts.
 pub const ACCOUNTS: [i64; 2] = [1, 2];

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chat_core::events::EventType;
-use chat_core::ids::{NotificationId, Timestamp, UserId};
+use chat_core::ids::{NotificationId, UserId};
 use chat_core::model::{AuditAction, Notification, NotificationKind};
 use rusqlite::{params, Connection};
 use serde_json::json;
@@ -49,7 +49,7 @@ pub(super) fn write_all(conn: &mut Connection, layout: &Layout) -> rusqlite::Res
              VALUES (?1, ?2, 'room', ?3, ?4, ?5, ?5, NULL, ?6, ?7)",
         )?;
         let mut member = tx.prepare(
-            "INSERT INTO internal_chat_members (room_id, user_id, account_id, role, last_read_at, last_read_seq, unread_count, mention_count, joined_at) \
+            "INSERT INTO internal_chat_members (room_id, user_id, account_id, role, last_read_at, last_read_seq, skipped_count, mention_count, joined_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         let mut audit = tx.prepare(
@@ -75,7 +75,8 @@ pub(super) fn write_all(conn: &mut Connection, layout: &Layout) -> rusqlite::Res
                     role.as_str(),
                     st.read_at,
                     st.pointer,
-                    st.unread,
+                    // Messages after the pointer that do not count (migration 006).
+                    last[r].0 - st.pointer - st.unread,
                     st.mentions,
                     spec.created_at
                 ])?;
@@ -187,14 +188,11 @@ pub(super) fn write_all(conn: &mut Connection, layout: &Layout) -> rusqlite::Res
                         }
                         Ok::<_, rusqlite::Error>(())
                     };
-                // A deleted message's text is erased from the log too (events::rewrite_content).
-                let mut logged = m.clone();
-                if p.deleted {
-                    logged.content = None;
-                }
+                // Events about a message store no data: the store renders them from the
+                // message row when read (migration 005).
                 emit(
                     EventType::MessageCreated,
-                    json!(logged).to_string(),
+                    String::new(),
                     &audiences[p.room as usize],
                     Some(m.id.0),
                 )?;
@@ -237,12 +235,9 @@ pub(super) fn write_all(conn: &mut Connection, layout: &Layout) -> rusqlite::Res
                         meta.to_string(),
                         p.at + 1
                     ])?;
-                    let mut gone = m.clone();
-                    gone.content = None;
-                    gone.deleted_at = Some(Timestamp(p.at + 1));
                     emit(
                         EventType::MessageDeleted,
-                        json!(gone).to_string(),
+                        String::new(),
                         &audiences[p.room as usize],
                         Some(m.id.0),
                     )?;
