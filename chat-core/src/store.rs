@@ -18,9 +18,11 @@
 //!   the trait, so a PostgreSQL backend implements the same contract with `SELECT … FOR
 //!   UPDATE` or serializable transactions, and later changes (the realtime outbox) add rows to
 //!   the same value.
-//! * **Derived counters.** Backends maintain per-member `unread_count` / `mention_count` as
-//!   documented on [`Op`], so reading all of a user's unread counts costs one indexed lookup
-//!   per room, independent of history length and backlog.
+//! * **Derived counters.** Each op documents how a member's `unread_count` / `mention_count`
+//!   change (the values reads must return). Backends keep them so that reading all of a
+//!   user's unread counts costs one indexed lookup per room, independent of history length
+//!   and backlog — how is theirs: SQLite derives the unread count from the room's `last_seq`
+//!   and a per-member count of skipped messages, so a send writes no other member's row.
 
 use async_trait::async_trait;
 
@@ -239,9 +241,10 @@ pub enum Op {
         user: UserId,
     },
     /// Insert the message with `seq` = room's `last_seq` + 1 (the given `seq` is ignored), set
-    /// the room's `last_seq` and `last_message_at`; for every other member: `unread_count` += 1,
-    /// and `mention_count` += 1 if mentioned; for the sender: read pointer = the new `seq`
-    /// (never backwards) and `last_read_at` = `created_at`. Returns the stored message.
+    /// the room's `last_seq` and `last_message_at`; for every other member the unread count
+    /// grows by 1, and `mention_count` by 1 if mentioned; for the sender: read pointer = the
+    /// new `seq` (never backwards; the sender has read the room), counters 0, and
+    /// `last_read_at` = `created_at`. Returns the stored message.
     SendMessage(Message),
     /// Replace the content and set `edited_at`. Counters do not change (mentions are fixed).
     EditMessage {
@@ -252,9 +255,9 @@ pub enum Op {
         /// Time.
         at: Timestamp,
     },
-    /// Set `deleted_at`, erase the content. Every member other than the sender whose read
-    /// pointer is below the message's `seq` gets `unread_count` -= 1, and `mention_count` -= 1
-    /// if mentioned.
+    /// Set `deleted_at`, erase the content. For every member other than the sender whose read
+    /// pointer is below the message's `seq` the unread count drops by 1, and `mention_count`
+    /// by 1 if mentioned.
     DeleteMessage {
         /// Message.
         message: MessageId,
