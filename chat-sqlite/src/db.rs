@@ -146,6 +146,7 @@ impl Writer {
     fn spawn(mut conn: Connection, opts: &Options, rewind: Arc<AtomicBool>) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
         let retention = opts.retention;
+        let busy_timeout = std::time::Duration::from_millis(u64::from(opts.busy_timeout_ms));
         let max_batch = if opts.group_commit {
             opts.max_batch.max(1)
         } else {
@@ -154,6 +155,7 @@ impl Writer {
         thread::Builder::new()
             .name("chat-sqlite-writer".into())
             .spawn(move || {
+                let mut rewinds = Rewinds::default();
                 while let Some(first) = next_job(&rx) {
                     // Group commit: whatever queued up while the last batch was committing
                     // goes into this one. A lone writer never waits for company.
@@ -183,7 +185,7 @@ impl Writer {
                         let _ = job.reply.send(result);
                     }
                     if rewind.swap(false, Ordering::Relaxed) {
-                        rewind_wal(&conn);
+                        rewinds.attempt(&conn, busy_timeout);
                     }
                 }
             })
@@ -248,11 +250,52 @@ fn spawn_checkpointer(
     Ok(stop)
 }
 
-/// Copies the rest of the WAL back and makes the next commit start the WAL over (waits, via
-/// the busy handler, for readers still on older snapshots: reads are short).
-fn rewind_wal(conn: &Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "WAL rewind failed; the checkpointer will ask again");
+/// How long a rewind waits for readers on older snapshots: reads take milliseconds, and
+/// every queued write waits meanwhile.
+const REWIND_WAIT: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// The writer's rewinds of the WAL, and when to try again after one could not finish.
+#[derive(Default)]
+struct Rewinds {
+    not_before: Option<std::time::Instant>,
+    backoff: std::time::Duration,
+}
+
+impl Rewinds {
+    /// Copies the rest of the WAL back and makes the next commit start the WAL over, waiting
+    /// at most [`REWIND_WAIT`] for readers still on older snapshots. A reader that holds one
+    /// longer (a backup, an ops shell) pins the WAL whatever the writer does: the rewind is
+    /// then retried after a backoff (1 s doubling to 30 s) instead of stalling writes again
+    /// every 100 ms.
+    fn attempt(&mut self, conn: &Connection, busy_timeout: std::time::Duration) {
+        let now = std::time::Instant::now();
+        if self.not_before.is_some_and(|t| now < t) {
+            return;
+        }
+        let done = conn
+            .busy_timeout(REWIND_WAIT)
+            .and_then(|()| {
+                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+            })
+            .map(|busy| busy == 0);
+        if let Err(e) = conn.busy_timeout(busy_timeout) {
+            tracing::error!(error = %e, "cannot restore the writer's busy timeout");
+        }
+        match done {
+            Ok(true) => *self = Self::default(),
+            Ok(false) | Err(_) => {
+                self.backoff = (self.backoff * 2).clamp(
+                    std::time::Duration::from_secs(1),
+                    std::time::Duration::from_secs(30),
+                );
+                self.not_before = Some(now + self.backoff);
+                tracing::warn!(
+                    retry_in = ?self.backoff,
+                    error = ?done.err().map(|e| e.to_string()),
+                    "WAL rewind could not finish: a reader holds an old snapshot"
+                );
+            }
+        }
     }
 }
 
