@@ -428,7 +428,8 @@ pub trait ChatStore: Send + Sync + 'static {
         user: UserId,
     ) -> Result<Option<MessageAccess>>;
 
-    /// The message sent by `scope.user()` in `scope.room()` with this `client_id`.
+    /// The message sent by `scope.user()` in `scope.room()` with this `client_id`. `None`
+    /// when the room is not live or `scope.user()` is no longer a member.
     async fn message_by_client_id(
         &self,
         scope: &MemberScope,

@@ -72,6 +72,8 @@ pub(crate) fn message_by_client_id(
         "SELECT ",
         message_cols!(),
         " FROM internal_chat_messages m \
+         JOIN internal_chat_rooms r ON r.id = m.room_id AND r.account_id = ?4 AND r.archived_at IS NULL \
+         JOIN internal_chat_members mb ON mb.room_id = m.room_id AND mb.user_id = ?2 AND mb.account_id = ?4 \
          WHERE m.room_id = ?1 AND m.sender_id = ?2 AND m.client_id = ?3 AND m.account_id = ?4"
     );
     c.prepare_cached(SQL)?

@@ -2,17 +2,21 @@
 //!
 //! A send needs the room (kind) and the sender's role in it to decide; re-reading them costs
 //! a trip to the store on every message. The cache is safe because it is only ever used to
-//! *allow* a write, never to refuse one or to read: the write carries the facts the decision
+//! *allow* a write that reads nothing else first: the write carries the facts the decision
 //! used as preconditions (room live, membership and role unchanged), which the backend checks
 //! in the write's transaction. A stale entry therefore costs one `Conflict`, after which the
 //! operation decides again from a fresh read that also refreshes the entry. Only memberships
-//! are cached, so a user who just joined is never refused from the cache.
+//! of team rooms are cached, so a user who just joined is never refused from the cache, and
+//! a send that must read before writing — an idempotency key to look up, mentions to check
+//! against the members, a DM's peer — always decides from a fresh read (a removed member
+//! must not learn whether a key was used or who is in the room).
 
 use quick_cache::sync::Cache;
 
 use super::{Actor, Chat};
 use crate::error::{ChatError, Result};
 use crate::ids::{AccountId, RoomId, UserId};
+use crate::model::RoomType;
 use crate::store::RoomAccess;
 
 /// Entries kept: bounded memory however many users send.
@@ -27,16 +31,23 @@ impl Default for AccessCache {
 }
 
 impl Chat {
-    /// The actor's access to `room` for deciding a write whose preconditions re-check it:
-    /// from the cache on a first attempt, read (and cached) on a retry or a miss.
+    /// Drops what this `Chat` remembers of `user` in `room` (after it removed them: the next
+    /// send decides from a fresh read instead of paying for a `Conflict`).
+    pub(super) fn forget_access(&self, account: AccountId, room: RoomId, user: UserId) {
+        self.access_cache.0.remove(&(account, room, user));
+    }
+
+    /// The actor's access to `room` for deciding a write whose preconditions re-check it and
+    /// that reads nothing before writing: from the cache when `cached` (a first attempt),
+    /// otherwise read (and cached).
     pub(super) async fn access_for_write(
         &self,
         actor: &Actor,
         room: RoomId,
-        attempt: usize,
+        cached: bool,
     ) -> Result<RoomAccess> {
         let key = (actor.account, room, actor.user);
-        if attempt == 0 {
+        if cached {
             if let Some(hit) = self.access_cache.0.get(&key) {
                 return Ok(hit);
             }
@@ -46,7 +57,7 @@ impl Chat {
             .room_access(actor.account, room, actor.user)
             .await?;
         match found {
-            Some(a) if a.membership.is_some() => {
+            Some(a) if a.membership.is_some() && a.room.kind == RoomType::Room => {
                 self.access_cache.0.insert(key, a.clone());
                 Ok(a)
             }

@@ -152,7 +152,9 @@ impl Chat {
                     },
                     message_id: None,
                 });
-            self.commit(write).await.map(|_| ())
+            self.commit(write).await?;
+            self.forget_access(actor.account, room, user);
+            Ok(())
         })
         .await
     }

@@ -84,7 +84,9 @@ impl ChatStore for MemoryStore {
         client_id: &str,
     ) -> Result<Option<Message>> {
         let st = self.lock();
-        Ok(st.live(scope.account(), scope.room()).and_then(|r| {
+        let live = st.live(scope.account(), scope.room());
+        let member = live.filter(|r| r.members.iter().any(|m| m.user_id == scope.user()));
+        Ok(member.and_then(|r| {
             r.messages
                 .iter()
                 .find(|m| m.sender_id == scope.user() && m.client_id.as_deref() == Some(client_id))

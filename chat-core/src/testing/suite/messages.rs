@@ -9,7 +9,7 @@ use crate::cursor;
 use crate::error::ChatError;
 use crate::ids::{MessageId, RoomId};
 use crate::model::Message;
-use crate::testing::fixtures::{invalid, not_found, text, world, World, ACC_A};
+use crate::testing::fixtures::{invalid, mention, not_found, text, world, World, ACC_A};
 use crate::testing::TestBackend;
 
 /// Walks every page of a room's messages as `reader`, `limit` at a time.
@@ -339,12 +339,45 @@ pub async fn messages_send_never_outlives_membership(b: TestBackend) {
             "{who}: {refused:?}"
         );
     }
+    // Sends that read before writing (a key to look up, mentions to check) never decide
+    // from what was remembered: a removed member learns neither whether a key was used nor
+    // who is in the room.
+    let (keyed_room, a3) = (w.room(sup, "keyed", &[a1]).await, &w.a.agents[2]);
+    w.chat
+        .send_message(a1, keyed_room.id, keyed("secret", "k1"))
+        .await
+        .unwrap();
+    other
+        .remove_member(sup, keyed_room.id, a1.user())
+        .await
+        .unwrap();
+    for (what, input) in [
+        ("a used key", keyed("again", "k1")),
+        ("a mention of a non-member", mention("hi", &[a3.user()])),
+    ] {
+        let refused = w.chat.send_message(a1, keyed_room.id, input).await;
+        assert!(
+            matches!(
+                refused,
+                Err(ChatError::NotFound) | Err(ChatError::Forbidden(_))
+            ),
+            "removed member sending {what}: {refused:?}"
+        );
+    }
     let kept = w.room(sup, "kept", &[a1]).await;
     w.send(a1, kept.id, "warm").await;
+    w.chat
+        .send_message(a1, kept.id, keyed("secret", "k2"))
+        .await
+        .unwrap();
     other.archive_room(sup, kept.id).await.unwrap();
     not_found(
         w.chat.send_message(a1, kept.id, text("after")).await,
         "send to a room archived elsewhere",
+    );
+    not_found(
+        w.chat.send_message(a1, kept.id, keyed("again", "k2")).await,
+        "a used key in a room archived elsewhere",
     );
     let page = w
         .chat
