@@ -45,16 +45,14 @@ fn audience(
     Ok(users)
 }
 
-/// The newest id and time in an account's log, and the counter row's `last_id` (the newest id
-/// ever handed out is the larger of the two ids: pruning may have emptied the log).
-fn head(c: &Connection, a: i64) -> rusqlite::Result<(i64, i64, i64)> {
-    let (newest, ts): (i64, i64) = c
+/// The newest id ever handed out in an account's log — the larger of the newest row's and the
+/// counter row's `last_id` (pruning may have emptied the log) — and how far it was pruned.
+fn head(c: &Connection, a: i64) -> rusqlite::Result<(i64, i64)> {
+    let newest: i64 = c
         .prepare_cached(
-            "SELECT id, ts FROM internal_chat_events WHERE account_id = ?1 ORDER BY id DESC LIMIT 1",
+            "SELECT COALESCE(MAX(id), 0) FROM internal_chat_events WHERE account_id = ?1",
         )?
-        .query_row([a], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, 0));
+        .query_row([a], |r| r.get(0))?;
     let (counted, pruned_through): (i64, i64) = c
         .prepare_cached(
             "SELECT last_id, pruned_through FROM internal_chat_event_counters WHERE account_id = ?1",
@@ -62,28 +60,20 @@ fn head(c: &Connection, a: i64) -> rusqlite::Result<(i64, i64, i64)> {
         .query_row([a], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, 0));
-    Ok((newest.max(counted), ts, pruned_through))
+    Ok((newest.max(counted), pruned_through))
 }
 
-/// The head of an account's log as a transaction has left it: the newest id handed out and
-/// the newest `ts`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Head {
-    last: i64,
-    ts: i64,
-}
-
-/// Log heads by account, remembered for the length of one transaction so a batch of writes
-/// reads each account's head once (the transaction holds the write lock: nobody else moves
-/// it). A write that rolls back must restore the map as it was before it.
-pub(crate) type Heads = std::collections::HashMap<i64, Head>;
+/// The newest event id handed out, by account, remembered for the length of one transaction
+/// so a batch of writes reads each account's head once (the transaction holds the write
+/// lock: nobody else moves it). A write that rolls back must restore the map as it was.
+pub(crate) type Heads = std::collections::HashMap<i64, i64>;
 
 /// Appends the drafts with the account's next ids; returns the stored events.
 ///
 /// One row per event and nothing else (see migration 005): events about a message store no
 /// data (they are rendered from the message row when read), and the counter row is only
-/// written when pruning. `ts` never decreases along ids, even if the clock steps back, so
-/// retention by age can walk the log from its oldest end.
+/// written when pruning. `ts` is the clock's time: retention by age walks the log from its
+/// oldest end (see [`prune`]).
 pub(crate) fn append(
     tx: &Connection,
     account: AccountId,
@@ -96,16 +86,12 @@ pub(crate) fn append(
         return Ok(Vec::new());
     }
     let a = account.0;
-    let known = match heads.get(&a) {
-        Some(h) => *h,
-        None => {
-            let (last, ts, _) = head(tx, a).map_err(internal)?;
-            Head { last, ts }
-        }
+    let mut last = match heads.get(&a) {
+        Some(last) => *last,
+        None => head(tx, a).map_err(internal)?.0,
     };
-    let mut last = known.last;
     let first = last + 1;
-    let ts = Timestamp(Timestamp::now().0.max(known.ts));
+    let ts = Timestamp::now();
     let mut out = Vec::with_capacity(drafts.len());
     let mut stmt = tx
         .prepare_cached(
@@ -147,7 +133,7 @@ pub(crate) fn append(
             Audience::users(users),
         ));
     }
-    heads.insert(a, Head { last, ts: ts.0 });
+    heads.insert(a, last);
     if (first..=last).any(|id| id % PRUNE_EVERY == 0) {
         prune(tx, a, last, ts, retention).map_err(internal)?;
     }
@@ -172,7 +158,10 @@ fn prune(
     let by_count = last - retention.max_events;
     let by_age = now.0.saturating_sub(max_age);
     // Two range lookups on the primary key: by count, the newest id that is too old by
-    // position; by age, the newest expired id among the oldest ones (`ts` is monotonic).
+    // position; by age, the newest expired id among the oldest ones. Times follow ids except
+    // when the clock steps: an event stamped in the future (the clock jumped ahead) is dropped
+    // with the expired ones after it rather than holding the log, and one stamped in the past
+    // may take a few newer ones among the oldest with it — never the log's recent end.
     let by_count: Option<i64> = tx
         .prepare_cached(
             "SELECT MAX(id) FROM internal_chat_events WHERE account_id = ?1 AND id <= ?2",
@@ -233,9 +222,9 @@ fn event(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
 /// Events after `after` (ascending, at most `limit`) and the log's bounds.
 ///
 /// What the API no longer shows is never replayed: events about a message carry the message
-/// as it is now, and events of an archived room are skipped (but its `room.deleted`). The
-/// bounds are read first, so every id up to `last_id` that is still replayable is in a
-/// slice shorter than `limit`.
+/// as it is now, and events of an archived room are skipped (but its `room.deleted`; the
+/// archiving write also deletes them, see [`forget_room`]). Bounds and events come from one
+/// snapshot, so every replayable id up to `last_id` is in a slice shorter than `limit`.
 pub(crate) fn after(
     c: &Connection,
     account: AccountId,
@@ -243,8 +232,11 @@ pub(crate) fn after(
     limit: u32,
 ) -> rusqlite::Result<LogSlice> {
     let a = account.0;
-    let (last_id, _, pruned_through) = head(c, a)?;
-    let events = c
+    // One snapshot for the bounds and the events: a prune committing between two reads would
+    // otherwise drop events this slice claims are still there.
+    let tx = c.unchecked_transaction()?;
+    let (last_id, pruned_through) = head(&tx, a)?;
+    let events = tx
         .prepare_cached(concat!(
             "SELECT e.account_id, e.id, e.type, e.room_id, e.ts, e.data, e.audience, ",
             crate::rows::message_cols!(),
@@ -256,11 +248,33 @@ pub(crate) fn after(
         ))?
         .query_map(params![a, after, limit], event)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    tx.commit()?;
     Ok(LogSlice {
         events,
         pruned_through,
         last_id,
     })
+}
+
+/// Deletes an archived room's logged events (the `room.deleted` of the archiving write is
+/// appended afterwards and stays). Without an index by room this walks the account's log,
+/// which retention bounds; archiving is rare, and replays are spared the filtering.
+///
+/// The newest ids may be among those deleted, so the newest id handed out is recorded in the
+/// counter row first: ids are never reused.
+pub(crate) fn forget_room(tx: &Connection, account: AccountId, room: RoomId) -> Result<()> {
+    let a = account.0;
+    let (last, _) = head(tx, a).map_err(internal)?;
+    tx.prepare_cached(
+        "INSERT INTO internal_chat_event_counters (account_id, last_id) VALUES (?1, ?2) \
+         ON CONFLICT (account_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)",
+    )
+    .and_then(|mut s| s.execute(params![a, last]))
+    .map_err(internal)?;
+    tx.prepare_cached("DELETE FROM internal_chat_events WHERE account_id = ?1 AND room_id = ?2")
+        .and_then(|mut s| s.execute(params![a, room.0]))
+        .map_err(internal)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -373,20 +387,54 @@ mod tests {
     }
 
     #[test]
-    fn ts_never_decreases_along_ids() {
+    fn a_clock_that_jumped_ahead_neither_holds_nor_wipes_the_log() {
         let c = db();
-        let future = Timestamp::now().0 + 3_600_000;
-        old_events(&c, 1..=1, future);
-        let keep = Retention::default();
+        let week = Retention {
+            max_events: 1_000_000,
+            max_age: 7 * DAY,
+        };
+        // Event 1 stamped 30 days ahead, then events written at the right time.
+        old_events(&c, 1..=1, Timestamp::now().0 + 30 * 86_400_000);
+        let mut heads = Heads::new();
         let next = append(
             &c,
             AccountId(1),
             &[draft()],
             &Applied::Done,
-            &keep,
-            &mut Heads::new(),
+            &week,
+            &mut heads,
         )
         .unwrap();
-        assert_eq!(next[0].ts, Timestamp(future), "a clock that stepped back");
+        assert!(next[0].ts.0 <= Timestamp::now().0, "stamped with the clock");
+        for _ in 0..300 {
+            append(
+                &c,
+                AccountId(1),
+                &[draft()],
+                &Applied::Done,
+                &week,
+                &mut heads,
+            )
+            .unwrap();
+        }
+        assert_eq!(ids(&c).len(), 302, "nothing recent was pruned");
+        // Once the later events expire, the early one goes with them.
+        c.execute(
+            "UPDATE internal_chat_events SET ts = 0 WHERE id BETWEEN 2 AND 200",
+            [],
+        )
+        .unwrap();
+        for _ in 0..210 {
+            append(
+                &c,
+                AccountId(1),
+                &[draft()],
+                &Applied::Done,
+                &week,
+                &mut heads,
+            )
+            .unwrap();
+        }
+        assert_eq!(ids(&c).first(), Some(&201));
     }
 }

@@ -279,6 +279,7 @@ fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied> {
                 "UPDATE internal_chat_rooms SET archived_at = ?1 WHERE id = ?2 AND account_id = ?3",
                 params![at.0, room.0, a],
             )?;
+            crate::events::forget_room(tx, account, *room)?;
             Ok(Applied::Done)
         }
         Op::AddMembers { room, members, at } => {
@@ -430,8 +431,8 @@ fn send(tx: &Connection, a: i64, m: &Message) -> Result<Message> {
     // (migration 006). The sender has read the whole room: their message is its newest.
     run(
         "UPDATE internal_chat_members SET last_read_seq = ?1, last_read_at = ?2, skipped_count = 0, mention_count = 0 \
-         WHERE room_id = ?3 AND user_id = ?4",
-        params![seq, m.created_at.0, m.room_id.0, m.sender_id.0],
+         WHERE room_id = ?3 AND user_id = ?4 AND account_id = ?5",
+        params![seq, m.created_at.0, m.room_id.0, m.sender_id.0, a],
     )?;
     Ok(Message { seq, ..m.clone() })
 }
