@@ -13,7 +13,8 @@ use crate::db::{internal, Retention};
 /// Prune an account's log every this many events (amortizes the DELETE).
 const PRUNE_EVERY: i64 = 256;
 
-fn applied_json(applied: &Applied) -> serde_json::Value {
+/// The data of an event that carries the write's applied resource.
+pub(crate) fn applied_json(applied: &Applied) -> serde_json::Value {
     match applied {
         Applied::Room(r) => serde_json::json!(r),
         Applied::Message(m) => serde_json::json!(m),
@@ -103,6 +104,10 @@ pub(crate) fn append(
         last += 1;
         let data = match &d.payload {
             Payload::Json(v) => v.clone(),
+            // A message event's data is never stored (it is rendered from the message when
+            // read), and the caller renders it for the live event, off the writer thread
+            // (`SqliteStore::apply`).
+            _ if d.message_id.is_some() => serde_json::Value::Null,
             _ => applied_json(applied),
         };
         let users = audience(tx, account, &d.audience).map_err(internal)?;

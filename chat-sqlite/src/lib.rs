@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chat_core::events::LogSlice;
+use chat_core::events::{LogSlice, Payload};
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
 use chat_core::model::{
     AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomSummary,
@@ -224,6 +224,23 @@ impl ChatStore for SqliteStore {
     }
 
     async fn apply(&self, write: Write) -> Result<Committed> {
-        self.db.writer.apply(write).await
+        // The writer thread leaves the data of message events that carry the applied message
+        // empty (it is never stored: see `events::append`); it is rendered here, off that
+        // thread, which is the bottleneck of concurrent sends.
+        let from_applied: Vec<bool> = write
+            .events()
+            .iter()
+            .map(|d| matches!(d.payload, Payload::Applied) && d.message_id.is_some())
+            .collect();
+        let mut committed = self.db.writer.apply(write).await?;
+        if from_applied.contains(&true) {
+            let data = events::applied_json(&committed.applied);
+            for (e, fill) in committed.events.iter_mut().zip(from_applied) {
+                if fill {
+                    e.data = data.clone();
+                }
+            }
+        }
+        Ok(committed)
     }
 }

@@ -228,6 +228,11 @@ pub async fn events_cover_every_change(b: TestBackend) {
             EventType::RoomDeleted,
         ]
     );
+    assert_eq!(
+        got[0].data["content"], "typo",
+        "the live event carries the message"
+    );
+    assert_eq!(got[0].data["seq"], serde_json::json!(m.seq));
     assert_eq!(got[1].data["content"], "fixed");
     assert_eq!(got[2].data["content"], serde_json::Value::Null);
     assert_eq!(got[3].data["name"], "new name");
