@@ -200,7 +200,7 @@ curl -s \"$CHAT/entitlements\" -H \"Authorization: Bearer $SERVICE\""
     }
     let _ = writeln!(
         out,
-        "\n# more tokens: CHAT_JWT_SECRET='{}' chat-server-min token --account 1 --user 3 --role agent\n",
+        "\n# more tokens: CHAT_JWT_SECRET='{}' cargo run --release -p chat-server-min -- token --account 1 --user 3 --role agent\n",
         String::from_utf8_lossy(secret)
     );
     Ok(out)

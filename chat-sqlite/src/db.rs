@@ -35,9 +35,10 @@ pub struct Options {
     /// How much of each account's event log is kept for resuming clients.
     pub retention: Retention,
     /// Group commit: writes that arrive while a transaction is committing are applied
-    /// together in the next one (each in its own savepoint, each acknowledged only after that
-    /// transaction commits). Default on: it costs a lone writer nothing and multiplies
-    /// throughput under concurrency, most of all with `synchronous_full`.
+    /// together in the next one, each acknowledged only after that transaction commits, and
+    /// each failing alone (a batch that hits a failure midway is redone with savepoints).
+    /// Default on: it costs a lone writer nothing and multiplies throughput under
+    /// concurrency, most of all with `synchronous_full`.
     pub group_commit: bool,
     /// Most writes in one group-commit transaction (default 64).
     pub max_batch: usize,

@@ -75,7 +75,13 @@ pub struct Run {
 impl Run {
     /// Generates (or finds cached) data, makes fresh working copies and starts the runtime.
     pub fn prepare(quick: bool, big: Size, small: Size, b: Budget) -> Self {
-        let data = target_dir().join("chat-bench-data");
+        // Quick runs (CI) get their own directory: they must never replace a full run's
+        // report or delete its working copies from under it.
+        let data = target_dir().join(if quick {
+            "chat-bench-data/quick"
+        } else {
+            "chat-bench-data"
+        });
         let big_db = gen::ensure(big, &data).unwrap();
         let small_db = gen::ensure(small, &data).unwrap();
         let work = work_copy(&big_db, "work-big.db");
