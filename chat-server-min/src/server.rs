@@ -120,6 +120,12 @@ pub async fn serve(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    // No Nagle: an event frame or a response must not wait for the peer's
+                    // delayed ACK of the previous one (up to 200 ms on Linux: it was the
+                    // fan-out's p99).
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
                     let kill = Kill::default();
                     let service = service_fn({
                         let app = Arc::clone(&app);
