@@ -25,7 +25,14 @@ pub struct Outcome {
     pub p99_us: u64,
     /// Worst.
     pub max_us: u64,
+    /// From the first connection until the sockets went quiet (see [`subscribe`]).
+    pub settle_ms: u64,
+    /// Frames received before the first stamped message (the connect storm).
+    pub settle_frames: u64,
 }
+
+/// How long every socket must have been quiet before the subscribers report `ready`.
+const QUIET: Duration = Duration::from_millis(500);
 
 /// Wall-clock nanoseconds since the Unix epoch (the stamp in each fan-out message).
 pub fn now_nanos() -> u128 {
@@ -69,7 +76,7 @@ async fn drain(
     room: String,
     want: usize,
     deadline: tokio::time::Instant,
-    delivered: Arc<AtomicU64>,
+    counts: Arc<Counts>,
 ) -> Histogram<u64> {
     let mut hist = crate::phases::histogram();
     let mut got = 0;
@@ -79,17 +86,48 @@ async fn drain(
             Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => break,
             Ok(Some(Ok(_))) => None,
         };
-        let Some(sent) = sent else { continue };
+        let Some(sent) = sent else {
+            counts.frame();
+            continue;
+        };
         got += 1;
-        delivered.fetch_add(1, Ordering::Relaxed);
+        counts.delivered.fetch_add(1, Ordering::Relaxed);
         let micros = now_nanos().saturating_sub(sent) / 1000;
         let _ = hist.record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
     }
     hist
 }
 
-/// The child: connects one socket per token, prints `ready`, waits for `want` stamped
-/// messages on each (at most `timeout`), then prints its [`Outcome`] as one JSON line.
+/// What the readers count together.
+#[derive(Default)]
+struct Counts {
+    delivered: AtomicU64,
+    /// Other frames (presence changes, mostly), and when the last one arrived.
+    other: AtomicU64,
+    last_other_nanos: AtomicU64,
+}
+
+impl Counts {
+    fn frame(&self) {
+        self.other.fetch_add(1, Ordering::Relaxed);
+        let now = u64::try_from(now_nanos()).unwrap_or(u64::MAX);
+        self.last_other_nanos.store(now, Ordering::Relaxed);
+    }
+
+    fn quiet_for(&self) -> Duration {
+        let last = u128::from(self.last_other_nanos.load(Ordering::Relaxed));
+        Duration::from_nanos(u64::try_from(now_nanos().saturating_sub(last)).unwrap_or(u64::MAX))
+    }
+}
+
+/// The child: connects one socket per token, reads them all until they have been quiet for
+/// [`QUIET`], prints `ready`, waits for `want` stamped messages on each (at most `timeout`),
+/// then prints its [`Outcome`] as one JSON line.
+///
+/// Every connection is a presence change that every other subscriber of the account
+/// receives: a thousand connects are a million frames. Measuring send→delivery while that
+/// storm drains would measure the storm (it was the whole p99: the first three messages
+/// waited behind it, every later one did not), so it is waited out and reported apart.
 pub async fn subscribe(
     addr: std::net::SocketAddr,
     account: i64,
@@ -98,20 +136,25 @@ pub async fn subscribe(
     want: usize,
     timeout: Duration,
 ) -> Result<(), String> {
-    let mut sockets = Vec::with_capacity(tokens.len());
+    let started = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let counts = Arc::new(Counts::default());
+    let now = u64::try_from(now_nanos()).unwrap_or(u64::MAX);
+    counts.last_other_nanos.store(now, Ordering::Relaxed);
+    let mut readers = Vec::with_capacity(tokens.len());
     for chunk in tokens.chunks(100) {
         let pending = chunk.iter().map(|t| ws_connect(addr, account, t, None));
         for ws in futures_util::future::join_all(pending).await {
-            sockets.push(ws?);
+            let drain = drain(ws?, room.clone(), want, deadline, counts.clone());
+            readers.push(tokio::spawn(drain));
         }
     }
+    while counts.quiet_for() < QUIET && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(QUIET / 10).await;
+    }
+    let settle_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let settle_frames = counts.other.load(Ordering::Relaxed);
     println!("ready");
-    let delivered = Arc::new(AtomicU64::new(0));
-    let deadline = tokio::time::Instant::now() + timeout;
-    let readers: Vec<_> = sockets
-        .into_iter()
-        .map(|ws| tokio::spawn(drain(ws, room.clone(), want, deadline, delivered.clone())))
-        .collect();
     let mut h = crate::phases::histogram();
     for part in futures_util::future::join_all(readers)
         .await
@@ -121,10 +164,12 @@ pub async fn subscribe(
         let _ = h.add(&part);
     }
     let outcome = Outcome {
-        delivered: delivered.load(Ordering::Relaxed),
+        delivered: counts.delivered.load(Ordering::Relaxed),
         p50_us: h.value_at_quantile(0.5),
         p99_us: h.value_at_quantile(0.99),
         max_us: h.max(),
+        settle_ms,
+        settle_frames,
     };
     println!(
         "{}",

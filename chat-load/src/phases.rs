@@ -431,6 +431,22 @@ async fn ws_phases(
         Some(expected as f64),
         "all delivered",
     );
+    // Measured apart, before the clock above starts: every connect is a presence change
+    // that every other subscriber receives.
+    report.figure(
+        format!("fan-out connect storm: {k} subscribers connected and quiet"),
+        outcome.settle_ms as f64,
+        "ms",
+        None,
+        "(measured before the messages)",
+    );
+    report.figure(
+        "fan-out connect storm: presence frames received",
+        outcome.settle_frames as f64,
+        "frames",
+        None,
+        "(one per connect per other subscriber)",
+    );
 
     // 5. Resume.
     let (_, token) = &subscribers[0];
