@@ -75,7 +75,11 @@ fn run(args: &ServerArgs) -> Result<(), String> {
     } else {
         false
     };
-    let store = chat_sqlite::SqliteStore::open(&db)
+    let options = chat_sqlite::Options {
+        inline_reads: args.sqlite_inline_reads,
+        ..chat_sqlite::Options::default()
+    };
+    let store = chat_sqlite::SqliteStore::open_with(&db, &options)
         .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     if new_dev_db {
         dev::mark(&db)?;

@@ -19,6 +19,14 @@ fn backend_one_tx_per_write() -> TestBackend {
     })
 }
 
+/// The same with reads on the calling task (`Options::inline_reads`).
+fn backend_inline_reads() -> TestBackend {
+    backend_with(&Options {
+        inline_reads: true,
+        ..Options::default()
+    })
+}
+
 fn backend_with(options: &Options) -> TestBackend {
     let store = SqliteStore::open_temporary_with(options).unwrap_or_else(|e| panic!("open: {e}"));
     let path = store.path().to_path_buf();
@@ -45,4 +53,8 @@ chat_core::chat_store_conformance!(backend);
 
 mod one_tx_per_write {
     chat_core::chat_store_conformance!(super::backend_one_tx_per_write);
+}
+
+mod inline_reads {
+    chat_core::chat_store_conformance!(super::backend_inline_reads);
 }

@@ -7,6 +7,7 @@ use chat_benches::raw;
 use chat_benches::stats::{interleaved, Samples};
 use chat_core::store::AuditFilter;
 use chat_core::RoomId;
+use chat_sqlite::Options;
 use rusqlite::Connection;
 
 use crate::harness::{enter, open, options, Run};
@@ -210,12 +211,22 @@ pub fn pool(run: &Run, raw_newest: &Samples) -> Table {
         ],
     );
     let raw_seq_page_rate = 1e3 / raw_newest.p50();
-    for readers in [1u32, 4, 8] {
-        let chat = open(work, &options(false, true, readers));
+    // The pool sizes, then the default size with reads run on the calling task when a
+    // connection is free (`Options::inline_reads`).
+    for (readers, inline) in [(1u32, false), (4, false), (8, false), (4, true)] {
+        let opts = Options {
+            inline_reads: inline,
+            ..options(false, true, readers)
+        };
+        let chat = open(work, &opts);
         let actor = rt.block_on(enter(&chat, 1, Layout::caught_up_reader().0));
         let s = read_load(rt, &chat, &actor, &reader_rooms, 8, b.tput);
         pool.row(&[
-            readers.to_string(),
+            if inline {
+                format!("{readers}, inline reads")
+            } else {
+                readers.to_string()
+            },
             rate(&s),
             lat(&s),
             format!("{raw_seq_page_rate:.0}/s"),
