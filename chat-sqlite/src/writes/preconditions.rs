@@ -1,7 +1,7 @@
 //! Preconditions: the facts a write's decision relied on, checked again inside its
 //! transaction (reads only, so a refusal has written nothing).
 
-use chat_core::ids::AccountId;
+use chat_core::ids::{AccountId, RoomId, UserId};
 use chat_core::model::RoomRole;
 use chat_core::store::Precondition;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -10,6 +10,29 @@ use crate::rows;
 
 fn exists(tx: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<bool> {
     tx.prepare_cached(sql)?.exists(p)
+}
+
+/// [`Precondition::RoomLive`] and [`Precondition::Membership`] of the same room together:
+/// the room is live in the account and `user`'s role in it is `role` (`None`: not a member).
+pub(super) fn live_with_role(
+    tx: &Connection,
+    account: AccountId,
+    room: RoomId,
+    user: UserId,
+    role: Option<RoomRole>,
+) -> rusqlite::Result<bool> {
+    let found: Option<Option<String>> = tx
+        .prepare_cached(
+            "SELECT mb.role FROM internal_chat_rooms r \
+             LEFT JOIN internal_chat_members mb ON mb.room_id = r.id AND mb.user_id = ?2 AND mb.account_id = ?3 \
+             WHERE r.id = ?1 AND r.account_id = ?3 AND r.archived_at IS NULL",
+        )?
+        .query_row(params![room.0, user.0, account.0], |r| r.get(0))
+        .optional()?;
+    Ok(match found {
+        None => false,
+        Some(current) => current.as_deref().and_then(RoomRole::parse) == role,
+    })
 }
 
 pub(super) fn holds(
