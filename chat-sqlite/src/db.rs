@@ -5,8 +5,10 @@
 //! (`SQLITE_BUSY`), every write goes to a single dedicated thread that owns the only writing
 //! connection and runs writes as `BEGIN IMMEDIATE … COMMIT`, batching concurrent ones
 //! (group commit, see [`Options::group_commit`]). A checkpointer thread folds the WAL back
-//! into the database file so that checkpoints never run inside a commit. Reads run on a pool
-//! of `query_only` connections in `spawn_blocking`, concurrent with the writer thanks to WAL.
+//! into the database file so that checkpoints never run inside a commit, and the writer
+//! rewinds the WAL between batches when sustained writes leave it no quiet moment. Reads run
+//! on a pool of `query_only` connections in `spawn_blocking` (or on the calling task, with
+//! [`Options::inline_reads`]), concurrent with the writer thanks to WAL.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +47,7 @@ pub struct Options {
     /// Run a read on the calling task when a reader connection is free, instead of handing it
     /// to tokio's blocking pool (default off). The hand-off — a thread woken per read, then
     /// the caller woken again — costs about as much as a small read: with it on, an
-    /// authenticated `GET /unread` served ~1.3× the requests. The price is that the read
+    /// authenticated `GET /unread` served ~1.2–1.4× the requests. The price is that the read
     /// blocks the host's async worker for its duration: tens of microseconds for most reads,
     /// about a millisecond for unread counts over hundreds of rooms or a page of the log. When
     /// every connection is busy the read goes to the blocking pool, so it never waits for a
@@ -218,7 +220,7 @@ pub(crate) struct Db {
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// WAL length (in frames of one page, 4 KiB) past which the writer rewinds it (~16 MiB).
-pub(crate) const REWIND_FRAMES: i64 = 4096;
+const REWIND_FRAMES: i64 = 4096;
 
 /// What a rewound WAL file is truncated back to (`PRAGMA journal_size_limit`), so that one
 /// burst does not leave a giant file behind.
@@ -354,7 +356,8 @@ impl Db {
         })
     }
 
-    /// Runs a read on a pooled connection, off the async runtime.
+    /// Runs a read on a pooled connection: off the async runtime, or on the calling task when
+    /// [`Options::inline_reads`] is on and a connection is free.
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -327,6 +327,20 @@ mod tests {
             .collect()
     }
 
+    /// Appends one event to account 1's log, as a write would.
+    fn push(c: &Connection, retention: &Retention, heads: &mut Heads) -> Event {
+        let mut events = append(
+            c,
+            AccountId(1),
+            &[draft()],
+            &Applied::Done,
+            retention,
+            heads,
+        )
+        .unwrap();
+        events.remove(0)
+    }
+
     const DAY: Duration = Duration::from_secs(24 * 3600);
 
     #[test]
@@ -339,15 +353,7 @@ mod tests {
         // 3,000 expired events, then appends up to the next prune point (id 3,072).
         old_events(&c, 1..=3_000, 1_000);
         for _ in 0..72 {
-            append(
-                &c,
-                AccountId(1),
-                &[draft()],
-                &Applied::Done,
-                &keep,
-                &mut Heads::new(),
-            )
-            .unwrap();
+            push(&c, &keep, &mut Heads::new());
         }
         // One pass drops at most PRUNE_AGE_BATCH expired events, oldest first.
         let left = ids(&c);
@@ -363,15 +369,7 @@ mod tests {
         c.execute("UPDATE internal_chat_events SET ts = 0", [])
             .unwrap();
         for _ in 0..256 {
-            append(
-                &c,
-                AccountId(1),
-                &[draft()],
-                &Applied::Done,
-                &gone,
-                &mut Heads::new(),
-            )
-            .unwrap();
+            push(&c, &gone, &mut Heads::new());
         }
         c.execute("DELETE FROM internal_chat_events", []).unwrap();
         let slice = after(&c, AccountId(1), 0, 10).unwrap();
@@ -379,16 +377,8 @@ mod tests {
             slice.last_id, 3_328,
             "the counter row remembers the last id"
         );
-        let next = append(
-            &c,
-            AccountId(1),
-            &[draft()],
-            &Applied::Done,
-            &keep,
-            &mut Heads::new(),
-        )
-        .unwrap();
-        assert_eq!(next[0].id, Some(3_329));
+        let next = push(&c, &keep, &mut Heads::new());
+        assert_eq!(next.id, Some(3_329));
     }
 
     #[test]
@@ -401,26 +391,10 @@ mod tests {
         // Event 1 stamped 30 days ahead, then events written at the right time.
         old_events(&c, 1..=1, Timestamp::now().0 + 30 * 86_400_000);
         let mut heads = Heads::new();
-        let next = append(
-            &c,
-            AccountId(1),
-            &[draft()],
-            &Applied::Done,
-            &week,
-            &mut heads,
-        )
-        .unwrap();
-        assert!(next[0].ts.0 <= Timestamp::now().0, "stamped with the clock");
+        let next = push(&c, &week, &mut heads);
+        assert!(next.ts.0 <= Timestamp::now().0, "stamped with the clock");
         for _ in 0..300 {
-            append(
-                &c,
-                AccountId(1),
-                &[draft()],
-                &Applied::Done,
-                &week,
-                &mut heads,
-            )
-            .unwrap();
+            push(&c, &week, &mut heads);
         }
         assert_eq!(ids(&c).len(), 302, "nothing recent was pruned");
         // Once the later events expire, the early one goes with them.
@@ -430,15 +404,7 @@ mod tests {
         )
         .unwrap();
         for _ in 0..210 {
-            append(
-                &c,
-                AccountId(1),
-                &[draft()],
-                &Applied::Done,
-                &week,
-                &mut heads,
-            )
-            .unwrap();
+            push(&c, &week, &mut heads);
         }
         assert_eq!(ids(&c).first(), Some(&201));
     }

@@ -24,8 +24,7 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
     } = run;
     let spec = &layout.rooms[big.rooms_per_account - 1];
     let mut ladder = Vec::new();
-    // (what, writer page cache in KiB if set, sends per transaction). Checkpoints run on a
-    // background connection in every step, as the store runs them.
+    // (what, writer page cache in KiB if set, sends per transaction).
     let steps: [(&str, Option<i64>, usize); 3] = [
         ("the store's send SQL, one send per transaction", None, 1),
         (
@@ -45,8 +44,9 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
             c.pragma_update(None, "cache_size", kib).unwrap();
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let checkpointer = Some({
-            c.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        // Checkpoints on a background connection, as the store runs them.
+        c.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        let checkpointer = {
             let (stop, path) = (stop.clone(), work.clone());
             std::thread::spawn(move || {
                 let ck = raw::open(&path, full).unwrap();
@@ -55,7 +55,7 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
                     let _ = ck.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
             })
-        });
+        };
         let mut s = sample(b.samples * 3, b.time, || {
             raw::send_like(
                 &mut c,
@@ -69,9 +69,7 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
         });
         s.ops *= per_tx as u64;
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = checkpointer {
-            t.join().unwrap();
-        }
+        checkpointer.join().unwrap();
         ladder.push((what, s));
     }
     ladder

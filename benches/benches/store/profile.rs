@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use chat_core::{Actor, RoomId};
-
-use crate::harness::{enter, open, options, Run};
+use crate::harness::{open, options, Run};
 use crate::load::send_load;
 use crate::report::{lat, rate};
 
@@ -18,23 +16,8 @@ pub fn requested() -> Option<usize> {
 
 /// Runs `n` senders, each in its own room while rooms last (rooms the readers are not in).
 pub fn run(run: &Run, n: usize) {
-    let Run {
-        big,
-        work,
-        layout,
-        rt,
-        ..
-    } = run;
-    let chat = open(work, &options(false, true, 4));
-    let senders: Vec<(Actor, RoomId)> = rt.block_on(async {
-        let mut v = Vec::new();
-        for k in 0..n {
-            let spec =
-                &layout.rooms[big.reader_rooms + k % (big.rooms_per_account - big.reader_rooms)];
-            v.push((enter(&chat, 1, spec.senders[0]).await, spec.id));
-        }
-        v
-    });
-    let s = send_load(rt, &chat, &senders, Duration::from_secs(20));
+    let chat = open(&run.work, &options(false, true, 4));
+    let senders = crate::writes::senders(run, &chat, n);
+    let s = send_load(&run.rt, &chat, &senders, Duration::from_secs(20));
     println!("profile: {} {}", rate(&s), lat(&s));
 }

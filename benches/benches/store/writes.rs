@@ -8,7 +8,7 @@ use std::time::Instant;
 use chat_benches::gen::Layout;
 use chat_benches::raw;
 use chat_benches::stats::Samples;
-use chat_core::{Actor, RoomId};
+use chat_core::{Actor, Chat, RoomId};
 
 use crate::harness::{enter, open, options, text, Run};
 use crate::ladder::{self, Ladder};
@@ -116,31 +116,33 @@ pub fn measure(run: &Run) -> Writes {
     }
 }
 
+/// `n` senders of account 1, each in its own room while rooms last (rooms the readers are
+/// not in), then a second sender per room.
+pub fn senders(run: &Run, chat: &Chat, n: usize) -> Vec<(Actor, RoomId)> {
+    let Run {
+        big, layout, rt, ..
+    } = run;
+    rt.block_on(async {
+        let mut v = Vec::new();
+        let first = big.reader_rooms.min(big.rooms_per_account - 1);
+        let span = big.rooms_per_account - first;
+        for k in 0..n {
+            let spec = &layout.rooms[first + k % span];
+            let user = spec.senders[(k / span) % spec.senders.len()];
+            v.push((enter(chat, 1, user).await, spec.id));
+        }
+        v
+    })
+}
+
 /// The store's sends under one synchronous setting: with and without group commit, by
 /// number of concurrent senders, each in its own room while rooms last.
 fn store_sends(run: &Run, full: bool, send_results: &mut Vec<SendResult>) {
-    let Run {
-        big,
-        b,
-        work,
-        layout,
-        rt,
-        ..
-    } = run;
+    let Run { b, work, rt, .. } = run;
     for gc in [true, false] {
         let chat = open(work, &options(full, gc, 4));
         for c in [1usize, 8, 32] {
-            let senders: Vec<(Actor, RoomId)> = rt.block_on(async {
-                let mut v = Vec::new();
-                let first = big.reader_rooms.min(big.rooms_per_account - 1);
-                let span = big.rooms_per_account - first;
-                for k in 0..c {
-                    let spec = &layout.rooms[first + k % span];
-                    let user = spec.senders[(k / span) % spec.senders.len()];
-                    v.push((enter(&chat, 1, user).await, spec.id));
-                }
-                v
-            });
+            let senders = senders(run, &chat, c);
             let s = send_load(rt, &chat, &senders, b.tput);
             send_results.push((full, gc, c, s));
         }
