@@ -268,9 +268,9 @@ pub struct ServerArgs {
     /// SQLite database file (default `chat.db`, or `chat-dev.db` with `--dev`).
     #[arg(long, env = "CHAT_DB")]
     pub db: Option<PathBuf>,
-    /// Run store reads on the request's task when a reader connection is free instead of on
-    /// the blocking pool (`chat_sqlite::Options::inline_reads`): more requests per second,
-    /// at the price of blocking an async worker for each read's duration.
+    /// Run store reads on the request's task when an inline connection is free instead of
+    /// on a reader thread (`chat_sqlite::Options::inline_reads`), at the price of blocking an
+    /// async worker for each read's duration.
     #[arg(long, env = "CHAT_SQLITE_INLINE_READS")]
     pub sqlite_inline_reads: bool,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).

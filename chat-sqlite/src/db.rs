@@ -7,8 +7,9 @@
 //! (group commit, see [`Options::group_commit`]). A checkpointer thread folds the WAL back
 //! into the database file so that checkpoints never run inside a commit, and the writer
 //! rewinds the WAL between batches when sustained writes leave it no quiet moment. Reads run
-//! on a pool of `query_only` connections in `spawn_blocking` (or on the calling task, with
-//! [`Options::inline_reads`]), concurrent with the writer thanks to WAL.
+//! on a fixed set of reader threads, each with its own `query_only` connection (see
+//! `readers`), or on the calling task with [`Options::inline_reads`]; WAL lets them run
+//! concurrently with the writer.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,12 +23,14 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
+use crate::readers::Readers;
 use crate::{migrate, writes};
 
 /// How the store opens its database.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Reader connections in the pool.
+    /// Reader threads, each with its own connection (default 4). With
+    /// [`Options::inline_reads`] as many connections again are kept for the calling tasks.
     pub readers: u32,
     /// `PRAGMA synchronous`: `NORMAL` (default; in WAL mode a power loss may drop the last
     /// transactions but never corrupts) or `FULL` (every commit is durable before it returns).
@@ -44,14 +47,14 @@ pub struct Options {
     pub group_commit: bool,
     /// Most writes in one group-commit transaction (default 64).
     pub max_batch: usize,
-    /// Run a read on the calling task when a reader connection is free, instead of handing it
-    /// to tokio's blocking pool (default off). The hand-off — a thread woken per read, then
-    /// the caller woken again — costs about as much as a small read: with it on, an
-    /// authenticated `GET /unread` served ~1.2–1.4× the requests. The price is that the read
-    /// blocks the host's async worker for its duration: tens of microseconds for most reads,
-    /// about a millisecond for unread counts over hundreds of rooms or a page of the log. When
-    /// every connection is busy the read goes to the blocking pool, so it never waits for a
-    /// connection on a worker. Turn it on for a host whose workers can take that.
+    /// Run a read on the calling task when one of its connections is free, instead of handing
+    /// it to a reader thread (default off). The hand-off — a queue push, and the caller's
+    /// task woken when the read is done — costs about as much as a small read. The price is
+    /// that the read blocks the host's async worker for its duration: tens of microseconds
+    /// for most reads, about a millisecond for unread counts over hundreds of rooms or a page
+    /// of the log. When every inline connection is busy the read goes to the reader threads,
+    /// so it never waits for a connection on a worker. Turn it on for a host whose workers
+    /// can take that.
     pub inline_reads: bool,
 }
 
@@ -210,8 +213,9 @@ impl Writer {
 /// Both halves of the database.
 pub(crate) struct Db {
     pub(crate) writer: Writer,
-    pub(crate) readers: Pool<SqliteConnectionManager>,
-    inline_reads: bool,
+    readers: Readers,
+    /// Connections for reads on the calling task ([`Options::inline_reads`]).
+    inline: Option<Pool<SqliteConnectionManager>>,
     // Dropping it stops the checkpointer thread.
     _checkpointer: mpsc::Sender<()>,
 }
@@ -330,50 +334,67 @@ impl Db {
 
         let writer = Writer::spawn(conn, opts, rewind)?;
 
-        let read_opts = opts.clone();
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )
-            .with_init(move |c| {
-                pragmas(c, &read_opts)?;
-                c.pragma_update(None, "query_only", "ON")
-            });
-        // No validity check per checkout (r2d2's default runs a statement each time): a
-        // connection to a local file does not go stale, and reads are the hot path.
-        let readers = Pool::builder()
-            .max_size(opts.readers.max(1))
-            .test_on_check_out(false)
-            .build(manager)
+        let readers = (0..opts.readers.max(1))
+            .map(|_| reader(path, opts))
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(internal)?;
+        let readers = Readers::spawn(readers)?;
+        let inline = if opts.inline_reads {
+            Some(inline_pool(path, opts)?)
+        } else {
+            None
+        };
         Ok(Self {
             writer,
             readers,
-            inline_reads: opts.inline_reads,
+            inline,
             _checkpointer: checkpointer,
         })
     }
 
-    /// Runs a read on a pooled connection: off the async runtime, or on the calling task when
-    /// [`Options::inline_reads`] is on and a connection is free.
+    /// Runs a read on a reader thread, or on the calling task when [`Options::inline_reads`]
+    /// is on and one of its connections is free.
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        if self.inline_reads {
-            if let Some(conn) = self.readers.try_get() {
-                return f(&conn).map_err(internal);
-            }
+        if let Some(conn) = self.inline.as_ref().and_then(Pool::try_get) {
+            return f(&conn).map_err(internal);
         }
-        let pool = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = pool.get().map_err(internal)?;
-            f(&conn).map_err(internal)
-        })
-        .await
-        .map_err(internal)?
+        self.readers.run(f).await
     }
+}
+
+/// How every reader connection is opened.
+const READER_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    .union(OpenFlags::SQLITE_OPEN_URI);
+
+/// Makes `conn` a reader: the store's pragmas, and `query_only` so that no read can write.
+fn init_reader(conn: &Connection, opts: &Options) -> rusqlite::Result<()> {
+    pragmas(conn, opts)?;
+    conn.pragma_update(None, "query_only", "ON")
+}
+
+/// A reader thread's connection.
+fn reader(path: &Path, opts: &Options) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, READER_FLAGS)?;
+    init_reader(&conn, opts)?;
+    Ok(conn)
+}
+
+/// The connections of [`Options::inline_reads`].
+fn inline_pool(path: &Path, opts: &Options) -> Result<Pool<SqliteConnectionManager>> {
+    let read_opts = opts.clone();
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(READER_FLAGS)
+        .with_init(move |c| init_reader(c, &read_opts));
+    // No validity check per checkout (r2d2's default runs a statement each time): a
+    // connection to a local file does not go stale, and reads are the hot path.
+    Pool::builder()
+        .max_size(opts.readers.max(1))
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(internal)
 }

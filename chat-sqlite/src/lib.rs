@@ -20,6 +20,7 @@
 mod db;
 mod events;
 mod migrate;
+mod readers;
 mod reads;
 mod rows;
 mod writes;

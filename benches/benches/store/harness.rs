@@ -142,7 +142,13 @@ pub fn options(synchronous_full: bool, group_commit: bool, readers: u32) -> Opti
 
 /// The facade over a store on `path`.
 pub fn open(path: &Path, opts: &Options) -> Chat {
-    Chat::new(Arc::new(SqliteStore::open_with(path, opts).unwrap()))
+    open_store(path, opts).0
+}
+
+/// The facade and the store under it (for figures of the store alone).
+pub fn open_store(path: &Path, opts: &Options) -> (Chat, Arc<SqliteStore>) {
+    let store = Arc::new(SqliteStore::open_with(path, opts).unwrap());
+    (Chat::new(store.clone()), store)
 }
 
 /// Enters as a generated user, with the account role the generator gave them.

@@ -102,7 +102,7 @@ pub fn figures(
         "p99 ≤ 2×".into(),
     ]);
     t.row(&[
-        "(floor) one empty spawn_blocking round trip; a page read makes 2".into(),
+        "(floor) the smallest store read, by key: the hand-off to a reader thread and back; a page read makes 2".into(),
         lat(hop),
         "—".into(),
         "—".into(),

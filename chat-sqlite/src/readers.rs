@@ -1,0 +1,128 @@
+//! The reader threads: a fixed set of threads, each owning one `query_only` connection, that
+//! take reads from one shared queue.
+//!
+//! Why not tokio's blocking pool: `spawn_blocking` starts (or wakes) a thread per concurrent
+//! read, and with more reads in flight than connections those threads then queue again inside
+//! the connection pool — 64 concurrent `GET`s kept ~64 threads alive for 4 connections, each
+//! read paying two thread wake-ups and the scheduler's churn between them. Here the threads
+//! *are* the connections: a read is one queue push, taken by whichever thread is free (a
+//! thread that just finished spins briefly in the channel before it parks, so back-to-back
+//! reads under load rarely wake a sleeping thread), and one wake of the caller's task when it
+//! is done.
+
+use std::panic::AssertUnwindSafe;
+use std::thread;
+
+use chat_core::{ChatError, Result};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::db::internal;
+
+/// A read waiting for a thread: it runs the caller's closure and sends back the outcome.
+type Job = Box<dyn FnOnce(&Connection) + Send>;
+
+/// The reader threads' mailbox; dropping it ends the threads once the queue is drained.
+pub(crate) struct Readers {
+    tx: crossbeam_channel::Sender<Job>,
+}
+
+impl Readers {
+    /// Starts one thread per connection.
+    pub(crate) fn spawn(conns: Vec<Connection>) -> Result<Self> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        for (i, conn) in conns.into_iter().enumerate() {
+            let rx = rx.clone();
+            thread::Builder::new()
+                .name(format!("chat-sqlite-reader-{i}"))
+                .spawn(move || {
+                    for job in rx {
+                        // A panicking read (a bug) drops its reply, so its caller sees an
+                        // error; the thread and its connection serve the next read.
+                        if std::panic::catch_unwind(AssertUnwindSafe(|| job(&conn))).is_err() {
+                            tracing::error!("sqlite reader panicked");
+                        }
+                    }
+                })
+                .map_err(internal)?;
+        }
+        Ok(Self { tx })
+    }
+
+    /// Runs `f` on a reader thread; resolves with its outcome.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (reply, wait) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            // The caller may have gone away (a closed connection); nothing to undo.
+            let _ = reply.send(f(conn).map_err(internal));
+        });
+        self.tx
+            .send(job)
+            .map_err(|_| ChatError::internal("sqlite reader threads are gone"))?;
+        wait.await
+            .map_err(|_| ChatError::internal("sqlite reader dropped a read"))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readers(n: usize) -> Readers {
+        let conns = (0..n)
+            .map(|_| Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        Readers::spawn(conns).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn reads_run_and_answer() {
+        let r = readers(2);
+        let v: i64 = r
+            .run(|c| c.query_row("SELECT 40 + 2", [], |row| row.get(0)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v, 42);
+        let err = r
+            .run(|c| c.query_row("SELECT * FROM nowhere", [], |row| row.get::<_, i64>(0)))
+            .await;
+        assert!(matches!(err, Err(ChatError::Internal(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_read_fails_alone_and_the_thread_lives_on() {
+        let r = readers(1);
+        let bad = r
+            .run(|_| -> rusqlite::Result<i64> { panic!("a bug in a read") })
+            .await;
+        assert!(bad.is_err());
+        // One thread only: it must still be there to answer.
+        let v: i64 = r
+            .run(|c| c.query_row("SELECT 7", [], |row| row.get(0)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v, 7);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn more_reads_in_flight_than_threads_all_complete() {
+        let r = std::sync::Arc::new(readers(2));
+        let tasks: Vec<_> = (0..64_i64)
+            .map(|i| {
+                let r = r.clone();
+                tokio::spawn(async move {
+                    r.run(move |c| c.query_row("SELECT ?1 * 2", [i], |row| row.get::<_, i64>(0)))
+                        .await
+                })
+            })
+            .collect();
+        for (i, t) in tasks.into_iter().enumerate() {
+            let v = t.await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(v.unwrap_or_else(|e| panic!("{e}")), i as i64 * 2);
+        }
+    }
+}
