@@ -12,12 +12,15 @@ use crate::stats::Samples;
 /// The account and room the raw inserts write to.
 pub const RAW_ACCOUNT: i64 = 9;
 
-/// A plain connection with the store's pragmas (WAL, `synchronous`, foreign keys, busy timeout).
+/// A plain connection with the store's pragmas (WAL, `synchronous`, foreign keys, the
+/// default `mmap_size`, busy timeout).
 pub fn open(path: &std::path::Path, synchronous_full: bool) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.busy_timeout(Duration::from_millis(5_000))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    let mmap = chat_sqlite::Options::default().mmap_size;
+    conn.pragma_update(None, "mmap_size", i64::try_from(mmap).unwrap_or(i64::MAX))?;
     conn.pragma_update(
         None,
         "synchronous",

@@ -273,6 +273,10 @@ pub struct ServerArgs {
     /// async worker for each read's duration.
     #[arg(long, env = "CHAT_SQLITE_INLINE_READS")]
     pub sqlite_inline_reads: bool,
+    /// MiB of the database file read through a memory map (`chat_sqlite::Options::mmap_size`;
+    /// 0 turns it off, e.g. on a network file system).
+    #[arg(long, env = "CHAT_SQLITE_MMAP_MIB", default_value_t = 1024)]
+    pub sqlite_mmap_mib: u64,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,

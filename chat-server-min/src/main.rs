@@ -77,6 +77,7 @@ fn run(args: &ServerArgs) -> Result<(), String> {
     };
     let options = chat_sqlite::Options {
         inline_reads: args.sqlite_inline_reads,
+        mmap_size: args.sqlite_mmap_mib.saturating_mul(1 << 20),
         ..chat_sqlite::Options::default()
     };
     let store = chat_sqlite::SqliteStore::open_with(&db, &options)
