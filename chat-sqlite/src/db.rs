@@ -420,7 +420,8 @@ mod tests {
     use super::*;
 
     fn mmap_of(conn: &Connection) -> i64 {
-        conn.query_row("PRAGMA mmap_size", [], |r| r.get(0)).unwrap()
+        conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))
+            .unwrap()
     }
 
     #[test]

@@ -78,6 +78,15 @@ pub fn figures(
                 if c == 32 { "≥ 2.5×" } else { "—" }.into(),
             ]);
         }
+        let shared = &writes.shared_rooms[k];
+        let (senders, rooms) = crate::writes::SHARED;
+        t.row(&[
+            format!("send, {senders} senders sharing {rooms} rooms, group commit, {sync}"),
+            format!("{} ({})", rate(shared), lat(shared)),
+            format!("{} single-row tx", rate(&raw_single[k])),
+            ratio(shared.rate() / raw_single[k].rate()),
+            "—".into(),
+        ]);
         let s = find(full, true, 32);
         t.row(&[
             format!("send, 32 concurrent, group commit, {sync}, vs batched inserts"),
@@ -188,7 +197,7 @@ pub fn diagnosis(writes: &Writes) -> Table {
         ..
     } = writes;
     let mut d = Table::new(
-        "Diagnosis: the store's send SQL replayed raw (no facade, no writer thread)",
+        "Diagnosis: the store's send SQL replayed raw (no facade, no writer thread; one sender in one room, so a batch rewrites the same pages)",
         &[
             "synchronous",
             "send SQL",

@@ -18,6 +18,10 @@ use crate::report::{lat, rate, ratio, Table};
 /// One store send figure: `synchronous = FULL`?, group commit?, concurrent senders, samples.
 pub type SendResult = (bool, bool, usize, Samples);
 
+/// Senders and rooms of the locality figure: 32 senders sharing 4 rooms (8 to a room), with
+/// group commit, against the same 32 each in their own room.
+pub const SHARED: (usize, usize) = (32, 4);
+
 /// The write figures, per synchronous setting (NORMAL first, then FULL).
 pub struct Writes {
     /// Raw single-row transactions, the runs before and after the store's merged.
@@ -28,6 +32,8 @@ pub struct Writes {
     pub raw_send_like: Vec<(Samples, Ladder)>,
     /// Every store send figure.
     pub send_results: Vec<SendResult>,
+    /// [`SHARED`] senders in few rooms, group commit, per synchronous setting (NORMAL, FULL).
+    pub shared_rooms: Vec<Samples>,
     /// The storage policies table, filled as the figures come.
     pub policies: Table,
 }
@@ -52,7 +58,7 @@ pub fn measure(run: &Run) -> Writes {
     let mut raw_batched = Vec::new();
     let mut raw_send_like = Vec::new();
     let mut policies = Table::new(
-        "Storage policies: send throughput (closed-loop senders, each in its own room)",
+        "Storage policies: send throughput (closed-loop senders, each in its own room unless said)",
         &[
             "synchronous",
             "write path",
@@ -64,6 +70,7 @@ pub fn measure(run: &Run) -> Writes {
         ],
     );
     let mut send_results = Vec::new();
+    let mut shared_rooms = Vec::new();
     let mut raw_room = None;
     for full in [false, true] {
         let sync = if full { "FULL" } else { "NORMAL" };
@@ -78,6 +85,7 @@ pub fn measure(run: &Run) -> Writes {
         let like = ladder[0].1.clone();
         drop(conn);
         store_sends(run, full, &mut send_results);
+        let shared = shared_sends(run, full);
         // Raw again after the store runs: fsync cost drifts on a shared VM, so the baseline
         // is the rate over both measurements around the store's.
         let mut conn = raw::open(work, full).unwrap();
@@ -103,6 +111,16 @@ pub fn measure(run: &Run) -> Writes {
                 ratio(s.rate() / single.rate()),
             ]);
         }
+        policies.row(&[
+            sync.into(),
+            format!("group commit, {} rooms", SHARED.1),
+            SHARED.0.to_string(),
+            rate(&shared),
+            lat(&shared),
+            rate(&single),
+            ratio(shared.rate() / single.rate()),
+        ]);
+        shared_rooms.push(shared);
         raw_single.push(single);
         raw_batched.push(batched);
         raw_send_like.push((like, ladder));
@@ -112,6 +130,7 @@ pub fn measure(run: &Run) -> Writes {
         raw_batched,
         raw_send_like,
         send_results,
+        shared_rooms,
         policies,
     }
 }
@@ -119,13 +138,19 @@ pub fn measure(run: &Run) -> Writes {
 /// `n` senders of account 1, each in its own room while rooms last (rooms the readers are
 /// not in), then a second sender per room.
 pub fn senders(run: &Run, chat: &Chat, n: usize) -> Vec<(Actor, RoomId)> {
+    senders_in(run, chat, n, usize::MAX)
+}
+
+/// `n` senders of account 1 spread over at most `rooms` rooms (rooms the readers are not
+/// in), one sender per room first.
+fn senders_in(run: &Run, chat: &Chat, n: usize, rooms: usize) -> Vec<(Actor, RoomId)> {
     let Run {
         big, layout, rt, ..
     } = run;
     rt.block_on(async {
         let mut v = Vec::new();
         let first = big.reader_rooms.min(big.rooms_per_account - 1);
-        let span = big.rooms_per_account - first;
+        let span = (big.rooms_per_account - first).min(rooms.max(1));
         for k in 0..n {
             let spec = &layout.rooms[first + k % span];
             let user = spec.senders[(k / span) % spec.senders.len()];
@@ -147,6 +172,15 @@ fn store_sends(run: &Run, full: bool, send_results: &mut Vec<SendResult>) {
             send_results.push((full, gc, c, s));
         }
     }
+}
+
+/// [`SHARED`]: the same number of senders as the largest run, in a few rooms, so that a
+/// group-commit batch writes the same room, member and index pages several times: how much
+/// of a send's cost is the pages it alone touches.
+fn shared_sends(run: &Run, full: bool) -> Samples {
+    let chat = open(&run.work, &options(full, true, 4));
+    let senders = senders_in(run, &chat, SHARED.0, SHARED.1);
+    send_load(&run.rt, &chat, &senders, run.b.tput)
 }
 
 /// Mark read: another member sends one message (untimed), the reader marks the room read.
