@@ -406,6 +406,12 @@ pub struct NotificationPosition {
     pub id: crate::ids::NotificationId,
 }
 
+/// The facade's policy decision, handed to a backend that reads the facts it needs and the
+/// data they guard in one trip (see [`ChatStore::room_messages`]): given the room access it
+/// read (`None`: no live room of that id in the account), the scope the data read may use,
+/// or the refusal to return as is. The backend cannot make the scope any other way.
+pub type DecideMember = Box<dyn FnOnce(Option<RoomAccess>) -> Result<MemberScope> + Send>;
+
 /// The storage backend. Object-safe: use it as `Arc<dyn ChatStore>`.
 ///
 /// Run `chat_core::testing` (feature `testing`) against every implementation.
@@ -459,6 +465,25 @@ pub trait ChatStore: Send + Sync + 'static {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Message>>;
+
+    /// [`ChatStore::room_access`], then — if `decide` grants a scope from it —
+    /// [`ChatStore::list_messages`] with that scope; `decide`'s refusal is returned as is.
+    ///
+    /// Provided, so a backend need not implement it. A backend overrides it to run both reads
+    /// in one trip (and one snapshot): opening a room is the most frequent read, and each trip
+    /// to a reader thread or a database server costs about as much as the read itself.
+    async fn room_messages(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        decide: DecideMember,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let scope = decide(self.room_access(account, room, user).await?)?;
+        self.list_messages(&scope, before_seq, limit).await
+    }
 
     /// The user's live rooms by activity (newest message, else creation) descending, then id
     /// descending, strictly after `after`, with the user's counters.

@@ -36,8 +36,8 @@ use chat_core::model::{
     RoomUnread,
 };
 use chat_core::store::{
-    AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope, MessageAccess,
-    NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
+    AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember, MemberScope,
+    MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
 };
 use chat_core::Result;
 
@@ -174,6 +174,37 @@ impl ChatStore for SqliteStore {
         self.db
             .read(move |c| reads::list_messages(c, a, r, u, before_seq, limit))
             .await
+    }
+
+    /// Both reads on one reader thread, in one snapshot: one hand-off instead of two.
+    async fn room_messages(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        decide: DecideMember,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        self.db
+            .read(move |c| {
+                let tx = c.unchecked_transaction()?;
+                let access = reads::room_access(&tx, account, room, user)?;
+                let page = match decide(access) {
+                    Ok(scope) => Ok(reads::list_messages(
+                        &tx,
+                        scope.account(),
+                        scope.room(),
+                        scope.user(),
+                        before_seq,
+                        limit,
+                    )?),
+                    Err(refused) => Err(refused),
+                };
+                tx.commit()?;
+                Ok(page)
+            })
+            .await?
     }
 
     async fn list_rooms(

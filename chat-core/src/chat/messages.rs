@@ -10,7 +10,9 @@ use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{MessageId, RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, Message, MessageType, Page, RoomType};
 use crate::policy::Action;
-use crate::store::{Applied, MemberScope, MessageAccess, Op, Precondition, RoomScope, Write};
+use crate::store::{
+    Applied, DecideMember, MemberScope, MessageAccess, Op, Precondition, RoomScope, Write,
+};
 use crate::validate;
 
 /// Input of [`Chat::send_message`].
@@ -199,10 +201,17 @@ impl Chat {
         let before = cursor
             .map(|c| cursor::decode(c, "messages", &scope_key).and_then(|p| cursor::int(&p)))
             .transpose()?;
-        let access = self.access(actor, room).await?;
-        decide_room(actor, &access, |s| s, Action::ReadMessages)?;
-        let scope = MemberScope::new(actor.account, room, actor.user);
-        let mut items = self.store.list_messages(&scope, before, limit + 1).await?;
+        // The access read, the decision and the page in one trip to the store.
+        let who = actor.clone();
+        let decide: DecideMember = Box::new(move |access| {
+            let access = access.ok_or(ChatError::NotFound)?;
+            decide_room(&who, &access, |s| s, Action::ReadMessages)?;
+            Ok(MemberScope::new(who.account, room, who.user))
+        });
+        let mut items = self
+            .store
+            .room_messages(actor.account, room, actor.user, decide, before, limit + 1)
+            .await?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items

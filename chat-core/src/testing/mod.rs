@@ -116,6 +116,7 @@ macro_rules! __conformance_tests {
             store_preconditions_fail_closed,
             store_writes_are_tenant_scoped,
             store_reads_are_scoped,
+            store_room_messages_decides_before_reading,
         }
     };
 }

@@ -344,3 +344,82 @@ pub async fn store_reads_are_scoped(b: TestBackend) {
         .unwrap();
     assert!(audit.is_empty());
 }
+
+/// [`ChatStore::room_messages`](crate::store::ChatStore::room_messages): `decide` sees the
+/// room access as `room_access` reads it (nothing of another account), its refusal comes back
+/// as is, and a granted scope reads what `list_messages` reads — nothing once the membership
+/// is gone.
+pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
+    use std::sync::{Arc, Mutex};
+
+    use crate::store::{DecideMember, RoomAccess};
+
+    let w = world(b).await;
+    let (sup, a0, a1) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "decided", &[a0, a1]).await;
+    for i in 0..3 {
+        w.chat
+            .send_message(a0, room.id, text(&format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    let store = &w.backend.store;
+    // A decision that records what it was shown and grants `grant`, or refuses.
+    let seen: Arc<Mutex<Vec<Option<RoomAccess>>>> = Arc::default();
+    let deciding = |grant: Option<MemberScope>| -> DecideMember {
+        let seen = seen.clone();
+        Box::new(move |access| {
+            seen.lock().unwrap().push(access);
+            grant.ok_or(ChatError::Forbidden("refused by the test"))
+        })
+    };
+    let scope = MemberScope::new(ACC_A, room.id, a1.user());
+    let direct = store.list_messages(&scope, None, 2).await.unwrap();
+    let decided = store
+        .room_messages(
+            ACC_A,
+            room.id,
+            a1.user(),
+            deciding(Some(scope.clone())),
+            None,
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        decided, direct,
+        "a granted scope reads what list_messages reads"
+    );
+    assert_eq!(decided.len(), 2);
+    let shown = seen.lock().unwrap().pop().flatten().expect("the live room");
+    assert_eq!(
+        Some(shown),
+        store.room_access(ACC_A, room.id, a1.user()).await.unwrap()
+    );
+
+    let refused = store
+        .room_messages(ACC_A, room.id, a1.user(), deciding(None), None, 2)
+        .await;
+    assert!(
+        matches!(refused, Err(ChatError::Forbidden("refused by the test"))),
+        "{refused:?}"
+    );
+
+    // Another account's view of the room: no access to decide on.
+    let _ = store
+        .room_messages(ACC_B, room.id, a0.user(), deciding(None), None, 2)
+        .await;
+    assert_eq!(
+        seen.lock().unwrap().pop(),
+        Some(None),
+        "account B sees no room"
+    );
+
+    // Granted, but the membership is gone by the time of the read: nothing.
+    w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
+    let stale = store
+        .room_messages(ACC_A, room.id, a1.user(), deciding(Some(scope)), None, 2)
+        .await
+        .unwrap();
+    assert!(stale.is_empty(), "a removed member's scope reads nothing");
+}
