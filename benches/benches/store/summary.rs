@@ -111,7 +111,7 @@ pub fn figures(
         "p99 ≤ 2×".into(),
     ]);
     t.row(&[
-        "(floor) the smallest store read, by key: the hand-off to a reader thread and back; a page read makes 2".into(),
+        "(floor) the smallest store read, by key: the hand-off to a reader thread and back (a page read makes one)".into(),
         lat(hop),
         "—".into(),
         "—".into(),
