@@ -1,8 +1,8 @@
 //! # chat-sqlite
 //!
 //! The embedded default backend of `chat-core`: one SQLite file in WAL mode, a dedicated
-//! writer thread (every write is one `BEGIN IMMEDIATE` transaction), a pool of read-only
-//! connections, and numbered migrations embedded at compile time.
+//! writer thread (every write is one `BEGIN IMMEDIATE` transaction), reader threads with
+//! read-only connections, and numbered migrations embedded at compile time.
 //!
 //! ```no_run
 //! # async fn demo() -> chat_core::Result<()> {
