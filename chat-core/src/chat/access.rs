@@ -1,15 +1,17 @@
-//! What a sender may skip re-reading: their membership of a room, cached for writes only.
+//! What a member may skip re-reading: their membership of a room, cached for writes only.
 //!
-//! A send needs the room (kind) and the sender's role in it to decide; re-reading them costs
-//! a trip to the store on every message. The cache is safe because it is only ever used to
-//! *allow* a write that reads nothing else first: the write carries the facts the decision
-//! used as preconditions (room live, membership and role unchanged), which the backend checks
-//! in the write's transaction. A stale entry therefore costs one `Conflict`, after which the
-//! operation decides again from a fresh read that also refreshes the entry. Only memberships
-//! of team rooms are cached, so a user who just joined is never refused from the cache, and
-//! a send that must read before writing — an idempotency key to look up, mentions to check
-//! against the members, a DM's peer — always decides from a fresh read (a removed member
-//! must not learn whether a key was used or who is in the room).
+//! A send (and marking a room read to its newest message) needs the room (kind) and the
+//! member's role in it to decide; re-reading them costs a trip to the store on every message.
+//! The cache is safe because it is only ever used to *allow* a write that reads nothing else
+//! first: the write carries the facts the decision used as preconditions (room live,
+//! membership and role unchanged), which the backend checks in the write's transaction. A
+//! stale entry therefore costs one `Conflict`, after which the operation decides again from a
+//! fresh read that also refreshes the entry. Only memberships of team rooms are cached, so a
+//! user who just joined is never refused from the cache, and a write that must read before
+//! writing — an idempotency key to look up, mentions to check against the members, a DM's
+//! peer, the message a read pointer is to stop at — always decides from a fresh read (a
+//! removed member must not learn whether a key was used, who is in the room, or where a
+//! message is).
 
 use quick_cache::sync::Cache;
 

@@ -87,6 +87,7 @@ macro_rules! __conformance_tests {
             unread_new_member_starts_at_zero,
             unread_totals_agree_with_room_list,
             unread_archived_rooms_vanish,
+            unread_mark_read_never_outlives_membership,
             // Entitlements and the directory.
             entitlements_disabled_chat_refuses_enter,
             entitlements_max_rooms,

@@ -382,3 +382,54 @@ pub async fn unread_archived_rooms_vanish(b: TestBackend) {
     assert_eq!(counts(&w, a1, dm.id).await, None);
     assert_eq!(counts(&w, a1, y.id).await, Some((1, 0)));
 }
+
+/// Marking a room read to its newest message may decide from the remembered access, but never
+/// past a change: once the member is removed (here or through another `Chat` on the same
+/// store, as another process would) or the room is archived elsewhere, it is refused as for
+/// any non-member and nothing is written; marking read up to a message always decides from a
+/// fresh read.
+pub async fn unread_mark_read_never_outlives_membership(b: TestBackend) {
+    use crate::error::ChatError;
+    use crate::testing::fixtures::not_found;
+    use crate::Chat;
+
+    let w = world(b).await;
+    let other = Chat::new(w.backend.store.clone());
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "r", &[a1, a2]).await;
+    let m = w.send(sup, room.id, "one").await;
+    // Both remember their access: a send, then a read to the newest.
+    for a in [a1, a2] {
+        w.send(a, room.id, "warm").await;
+        w.chat.mark_read(a, room.id, None).await.unwrap();
+    }
+    w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
+    other.remove_member(sup, room.id, a2.user()).await.unwrap();
+    let before = w.snapshot(ACC_A, &w.a.users()).await;
+    for (who, a) in [("removed here", a1), ("removed elsewhere", a2)] {
+        for (what, up_to) in [("to the newest", None), ("up to a message", Some(m.id))] {
+            let refused = w.chat.mark_read(a, room.id, up_to).await;
+            assert!(
+                matches!(
+                    refused,
+                    Err(ChatError::NotFound) | Err(ChatError::Forbidden(_))
+                ),
+                "{who}, {what}: {refused:?}"
+            );
+        }
+    }
+    assert_eq!(
+        before,
+        w.snapshot(ACC_A, &w.a.users()).await,
+        "nothing written"
+    );
+
+    let kept = w.room(sup, "kept", &[a1]).await;
+    w.send(sup, kept.id, "one").await;
+    w.chat.mark_read(a1, kept.id, None).await.unwrap();
+    other.archive_room(sup, kept.id).await.unwrap();
+    not_found(
+        w.chat.mark_read(a1, kept.id, None).await,
+        "read to the newest in a room archived elsewhere",
+    );
+}
