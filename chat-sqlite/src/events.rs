@@ -30,8 +30,14 @@ fn audience(
 ) -> rusqlite::Result<Vec<UserId>> {
     let mut users = match rule {
         AudienceRule::RoomMembers { room, plus } => {
+            // The account is checked on the room, once, so that the members come from the
+            // `(room_id, user_id)` index alone (filtering each member row on its own
+            // `account_id` read every row of a big room on every send).
             let mut members: Vec<UserId> = tx
-                .prepare_cached("SELECT user_id FROM internal_chat_members WHERE room_id = ?1 AND account_id = ?2")?
+                .prepare_cached(
+                    "SELECT mb.user_id FROM internal_chat_members mb WHERE mb.room_id = ?1 \
+                     AND EXISTS (SELECT 1 FROM internal_chat_rooms r WHERE r.id = ?1 AND r.account_id = ?2)",
+                )?
                 .query_map(params![room.0, account.0], |r| r.get(0).map(UserId))?
                 .collect::<rusqlite::Result<_>>()?;
             members.extend(plus.iter().copied());
