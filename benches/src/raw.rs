@@ -188,19 +188,19 @@ pub fn audit(conn: &Connection, account: i64, limit: u32) -> rusqlite::Result<Ve
 /// it: preconditions, `last_seq` bump, message row, the sender's read pointer, the log head
 /// (read once per transaction), the event row with its resolved audience (and its amortized
 /// prune). `per_tx` sends share one `BEGIN IMMEDIATE` transaction without savepoints, as
-/// group commit runs a batch. The difference between this and the facade's send is the
-/// facade, the writer thread and the async hand-offs.
+/// group commit runs a batch, taking their `(room, sender)` from `senders` in turn. The
+/// difference between this and the facade's send is the facade, the writer thread and the
+/// async hand-offs.
 pub fn send_like(
     conn: &mut Connection,
     account: i64,
-    room: Uuid,
-    sender: i64,
+    senders: &[(Uuid, i64)],
     keep_events: i64,
     per_tx: usize,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut head = None;
-    for _ in 0..per_tx.max(1) {
+    for &(room, sender) in senders.iter().cycle().take(per_tx.max(1)) {
         send_stmts(&tx, account, room, sender, keep_events, &mut head)?;
     }
     tx.commit()

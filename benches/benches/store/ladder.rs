@@ -13,6 +13,9 @@ use crate::harness::Run;
 /// The steps of the ladder, each with its figure; the first step is the store's SQL as is.
 pub type Ladder = Vec<(&'static str, Samples)>;
 
+/// The `(room, sender)` pairs a replayed batch takes its sends from, in turn.
+type Senders = [(uuid::Uuid, i64)];
+
 /// Replays the send's SQL under `synchronous = FULL` (or NORMAL), step by step.
 pub fn measure(run: &Run, full: bool) -> Ladder {
     let Run {
@@ -22,23 +25,40 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
         layout,
         ..
     } = run;
-    let spec = &layout.rooms[big.rooms_per_account - 1];
+    // One room (the last, which no store figure writes), or as many rooms as the store's
+    // 32 own-room senders use, each with its first sender.
+    let one = &layout.rooms[big.rooms_per_account - 1];
+    let one = vec![(one.id.0, one.senders[0])];
+    let first = big.reader_rooms.min(big.rooms_per_account - 1);
+    let spread: Vec<_> = layout.rooms[first..big.rooms_per_account]
+        .iter()
+        .take(32)
+        .map(|r| (r.id.0, r.senders[0]))
+        .collect();
     let mut ladder = Vec::new();
-    // (what, writer page cache in KiB if set, sends per transaction).
-    let steps: [(&str, Option<i64>, usize); 3] = [
-        ("the store's send SQL, one send per transaction", None, 1),
+    // (what, writer page cache in KiB if set, sends per transaction, their rooms).
+    let steps: [(&str, Option<i64>, usize, &Senders); 4] = [
+        (
+            "the store's send SQL, one send per transaction",
+            None,
+            1,
+            &one,
+        ),
         (
             "+ 64 MiB page cache on the writer (not in the store)",
             Some(-65_536),
             1,
+            &one,
         ),
+        ("32 sends per transaction in one room", None, 32, &one),
         (
-            "32 sends per transaction, as group commit batches them",
+            "32 sends per transaction in 32 rooms, as the store's 32 own-room senders",
             None,
             32,
+            &spread,
         ),
     ];
-    for (what, cache, per_tx) in steps {
+    for (what, cache, per_tx, senders) in steps {
         let mut c = raw::open(work, full).unwrap();
         if let Some(kib) = cache {
             c.pragma_update(None, "cache_size", kib).unwrap();
@@ -57,15 +77,7 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
             })
         };
         let mut s = sample(b.samples * 3, b.time, || {
-            raw::send_like(
-                &mut c,
-                1,
-                spec.id.0,
-                spec.senders[0],
-                big.keep_events,
-                per_tx,
-            )
-            .unwrap();
+            raw::send_like(&mut c, 1, senders, big.keep_events, per_tx).unwrap();
         });
         s.ops *= per_tx as u64;
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

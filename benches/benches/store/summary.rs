@@ -197,7 +197,7 @@ pub fn diagnosis(writes: &Writes) -> Table {
         ..
     } = writes;
     let mut d = Table::new(
-        "Diagnosis: the store's send SQL replayed raw (no facade, no writer thread; one sender in one room, so a batch rewrites the same pages)",
+        "Diagnosis: the store's send SQL replayed raw (no facade, no writer thread)",
         &[
             "synchronous",
             "send SQL",
