@@ -1,5 +1,5 @@
-//! Connections: one writer thread, a pool of readers, pragmas, and moving blocking work off
-//! the async runtime.
+//! Connections: one writer thread, the reader threads, pragmas, and keeping blocking work off
+//! the async runtime (but for [`Options::inline_reads`]).
 //!
 //! SQLite allows one writer at a time; rather than letting connections fight over the lock
 //! (`SQLITE_BUSY`), every write goes to a single dedicated thread that owns the only writing
@@ -43,7 +43,10 @@ pub struct Options {
     /// `FULL` +30%. Writes still go through the WAL. The mapped file pages count in the
     /// process's resident memory (shared and reclaimable, like the OS cache they are), and an
     /// I/O error while reading a mapped page is a `SIGBUS` rather than an error code: turn it
-    /// off on storage that fails that way (network file systems).
+    /// off on storage that fails that way (network file systems) or where another process may
+    /// shrink the file. Each connection maps the file on its own (address space, not memory:
+    /// 6 connections by default, 10 with inline reads), and SQLite caps the size at its
+    /// compile-time maximum (2 GiB in the bundled build), so a larger value maps no more.
     pub mmap_size: u64,
     /// `PRAGMA busy_timeout` in milliseconds (readers waiting on a checkpoint, other processes).
     pub busy_timeout_ms: u32,

@@ -32,7 +32,8 @@ fn audience(
         AudienceRule::RoomMembers { room, plus } => {
             // The account is checked on the room, once, so that the members come from the
             // `(room_id, user_id)` index alone (filtering each member row on its own
-            // `account_id` read every row of a big room on every send).
+            // `account_id` read every row of a big room on every send). Equivalent because a
+            // member row is only ever written with its room's account (`writes::ops`).
             let mut members: Vec<UserId> = tx
                 .prepare_cached(
                     "SELECT mb.user_id FROM internal_chat_members mb WHERE mb.room_id = ?1 \

@@ -204,7 +204,10 @@ impl Chat {
         // The access read, the decision and the page in one trip to the store.
         let who = actor.clone();
         let decide: DecideMember = Box::new(move |access| {
-            let access = access.ok_or(ChatError::NotFound)?;
+            // Only the room asked for, in the caller's account, may grant a scope for it.
+            let access = access
+                .filter(|a| a.room.id == room && a.room.account_id == who.account)
+                .ok_or(ChatError::NotFound)?;
             decide_room(&who, &access, |s| s, Action::ReadMessages)?;
             Ok(MemberScope::new(who.account, room, who.user))
         });
