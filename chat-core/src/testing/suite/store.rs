@@ -415,6 +415,31 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
         "account B sees no room"
     );
 
+    // The page is read with the scope the decision grants, not one the backend makes up
+    // from its arguments: granted another member's scope of another room, it reads that.
+    let other = w.room(sup, "other", &[a0]).await;
+    w.chat
+        .send_message(a0, other.id, text("elsewhere"))
+        .await
+        .unwrap();
+    let theirs = MemberScope::new(ACC_A, other.id, a0.user());
+    let granted = store
+        .room_messages(
+            ACC_A,
+            room.id,
+            a1.user(),
+            deciding(Some(theirs.clone())),
+            None,
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        granted,
+        store.list_messages(&theirs, None, 2).await.unwrap()
+    );
+    assert_eq!(granted.len(), 1, "the other room's one message");
+
     // Granted, but the membership is gone by the time of the read: nothing.
     w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
     let stale = store

@@ -405,19 +405,48 @@ pub async fn unread_mark_read_never_outlives_membership(b: TestBackend) {
     }
     w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
     other.remove_member(sup, room.id, a2.user()).await.unwrap();
+    // A third agent was never a member: a removed member must get the very same answer.
+    let stranger = &w.a.agents[2];
+    let elsewhere = w.room(sup, "elsewhere", &[a1, a2]).await;
+    let foreign = w.send(sup, elsewhere.id, "of another room").await;
     let before = w.snapshot(ACC_A, &w.a.users()).await;
-    for (who, a) in [("removed here", a1), ("removed elsewhere", a2)] {
-        for (what, up_to) in [("to the newest", None), ("up to a message", Some(m.id))] {
+    let targets = [
+        ("to the newest", None),
+        ("up to a message", Some(m.id)),
+        ("up to a message of another room", Some(foreign.id)),
+    ];
+    for (what, up_to) in targets {
+        let never = w.chat.mark_read(stranger, room.id, up_to).await;
+        assert!(
+            matches!(
+                never,
+                Err(ChatError::NotFound) | Err(ChatError::Forbidden(_))
+            ),
+            "never a member, {what}: {never:?}"
+        );
+        for (who, a) in [("removed here", a1), ("removed elsewhere", a2)] {
             let refused = w.chat.mark_read(a, room.id, up_to).await;
-            assert!(
-                matches!(
-                    refused,
-                    Err(ChatError::NotFound) | Err(ChatError::Forbidden(_))
-                ),
-                "{who}, {what}: {refused:?}"
+            assert_eq!(
+                format!("{refused:?}"),
+                format!("{never:?}"),
+                "{who}, {what}: refused as a never-member is"
             );
         }
     }
+    assert_eq!(
+        before,
+        w.snapshot(ACC_A, &w.a.users()).await,
+        "nothing written"
+    );
+    // A member naming a message of another room is refused too, and nothing moves.
+    let member = w.room(sup, "member", &[a1]).await;
+    w.send(sup, member.id, "unread").await;
+    let before = w.snapshot(ACC_A, &w.a.users()).await;
+    let wrong = w.chat.mark_read(a1, member.id, Some(foreign.id)).await;
+    assert!(
+        matches!(wrong, Err(ChatError::Validation(_))),
+        "a message of another room: {wrong:?}"
+    );
     assert_eq!(
         before,
         w.snapshot(ACC_A, &w.a.users()).await,
