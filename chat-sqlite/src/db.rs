@@ -23,6 +23,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
+use crate::audiences::Audiences;
 use crate::readers::Readers;
 use crate::{migrate, writes};
 
@@ -191,6 +192,7 @@ impl Writer {
             .name("chat-sqlite-writer".into())
             .spawn(move || {
                 let mut rewinds = Rewinds::default();
+                let mut audiences = Audiences::default();
                 while let Some(first) = next_job(&rx) {
                     // Group commit: whatever queued up while the last batch was committing
                     // goes into this one. A lone writer never waits for company.
@@ -205,7 +207,7 @@ impl Writer {
                     // A panicking write (a bug) must not take every later write down with it:
                     // its transaction rolls back as it unwinds and its callers see an error.
                     let run = std::panic::AssertUnwindSafe(|| {
-                        writes::apply_batch(&mut conn, &writes, &retention)
+                        writes::apply_batch(&mut conn, &writes, &retention, &mut audiences)
                     });
                     let results = std::panic::catch_unwind(run).unwrap_or_else(|_| {
                         tracing::error!("sqlite writer panicked; batch rolled back");

@@ -8,6 +8,7 @@ use chat_core::Result;
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::audiences::Audiences;
 use crate::db::{internal, Retention};
 
 /// Prune an account's log every this many events (amortizes the DELETE).
@@ -23,26 +24,23 @@ pub(crate) fn applied_json(applied: &Applied) -> serde_json::Value {
     }
 }
 
+/// The users an event goes to, sorted and distinct, and their JSON array as the log stores
+/// it. A room's members come from the writer's memo ([`Audiences`]).
 fn audience(
     tx: &Connection,
     account: AccountId,
     rule: &AudienceRule,
-) -> rusqlite::Result<Vec<UserId>> {
+    audiences: &mut Audiences,
+) -> rusqlite::Result<(Vec<UserId>, std::sync::Arc<str>)> {
     let mut users = match rule {
         AudienceRule::RoomMembers { room, plus } => {
-            // The account is checked on the room, once, so that the members come from the
-            // `(room_id, user_id)` index alone (filtering each member row on its own
-            // `account_id` read every row of a big room on every send). Equivalent because a
-            // member row is only ever written with its room's account (`writes::ops`).
-            let mut members: Vec<UserId> = tx
-                .prepare_cached(
-                    "SELECT mb.user_id FROM internal_chat_members mb WHERE mb.room_id = ?1 \
-                     AND EXISTS (SELECT 1 FROM internal_chat_rooms r WHERE r.id = ?1 AND r.account_id = ?2)",
-                )?
-                .query_map(params![room.0, account.0], |r| r.get(0).map(UserId))?
-                .collect::<rusqlite::Result<_>>()?;
-            members.extend(plus.iter().copied());
-            members
+            let members = audiences.members(tx, account, *room)?;
+            if plus.is_empty() {
+                return Ok((members.users.to_vec(), members.json));
+            }
+            let mut users = members.users.to_vec();
+            users.extend(plus.iter().copied());
+            users
         }
         AudienceRule::Users(users) => users.clone(),
         // An audience this backend does not know is empty: fail closed.
@@ -50,7 +48,10 @@ fn audience(
     };
     users.sort_unstable();
     users.dedup();
-    Ok(users)
+    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let json = serde_json::to_string(&ids)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    Ok((users, json.into()))
 }
 
 /// The newest id ever handed out in an account's log — the larger of the newest row's and the
@@ -89,6 +90,7 @@ pub(crate) fn append(
     applied: &Applied,
     retention: &Retention,
     heads: &mut Heads,
+    audiences: &mut Audiences,
 ) -> Result<Vec<Event>> {
     if drafts.is_empty() {
         return Ok(Vec::new());
@@ -117,9 +119,8 @@ pub(crate) fn append(
             _ if d.message_id.is_some() => serde_json::Value::Null,
             _ => applied_json(applied),
         };
-        let users = audience(tx, account, &d.audience).map_err(internal)?;
-        let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
-        let audience_json = serde_json::to_string(&ids).map_err(internal)?;
+        let (users, audience_json) =
+            audience(tx, account, &d.audience, audiences).map_err(internal)?;
         let stored = match d.message_id {
             Some(_) => String::new(),
             None => data.to_string(),
@@ -131,7 +132,7 @@ pub(crate) fn append(
             d.room_id.map(|r| r.0),
             ts.0,
             stored,
-            audience_json,
+            &*audience_json,
             d.message_id.map(|m| m.0)
         ])
         .map_err(internal)?;
@@ -343,6 +344,7 @@ mod tests {
             &Applied::Done,
             retention,
             heads,
+            &mut crate::audiences::Audiences::default(),
         )
         .unwrap();
         events.remove(0)

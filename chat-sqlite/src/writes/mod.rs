@@ -12,6 +12,7 @@ use chat_core::store::{Committed, Precondition, Write};
 use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection, TransactionBehavior};
 
+use crate::audiences::Audiences;
 use crate::db::{internal, Retention};
 use crate::events::Heads;
 
@@ -26,13 +27,17 @@ pub(crate) fn apply_batch(
     conn: &mut Connection,
     writes: &[&Write],
     retention: &Retention,
+    audiences: &mut Audiences,
 ) -> Vec<Result<Committed>> {
-    if writes.len() > 1 {
-        if let Some(results) = without_savepoints(conn, writes, retention) {
-            return results;
-        }
-    }
-    with_savepoints(conn, writes, retention)
+    audiences.begin(writes.iter().map(|w| w.op()));
+    let fast = if writes.len() > 1 {
+        without_savepoints(conn, writes, retention, audiences)
+    } else {
+        None
+    };
+    let results = fast.unwrap_or_else(|| with_savepoints(conn, writes, retention, audiences));
+    audiences.end();
+    results
 }
 
 fn all_failed(writes: &[&Write], e: &rusqlite::Error) -> Vec<Result<Committed>> {
@@ -58,11 +63,13 @@ fn without_savepoints(
     conn: &mut Connection,
     writes: &[&Write],
     retention: &Retention,
+    audiences: &mut Audiences,
 ) -> Option<Vec<Result<Committed>>> {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return Some(all_failed(writes, &e)),
     };
+    audiences.locked(&tx);
     let mut heads = Heads::new();
     let mut results = Vec::with_capacity(writes.len());
     for w in writes {
@@ -70,7 +77,7 @@ fn without_savepoints(
             results.push(Err(e));
             continue;
         }
-        match perform(&tx, w, retention, &mut heads) {
+        match perform(&tx, w, retention, &mut heads, audiences) {
             Ok(c) => results.push(Ok(c)),
             Err(_) => return None,
         }
@@ -84,20 +91,22 @@ fn with_savepoints(
     conn: &mut Connection,
     writes: &[&Write],
     retention: &Retention,
+    audiences: &mut Audiences,
 ) -> Vec<Result<Committed>> {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return all_failed(writes, &e),
     };
+    audiences.locked(&tx);
     let mut heads = Heads::new();
     let mut results = Vec::with_capacity(writes.len());
     if let [only] = writes {
-        results.push(apply_one(&tx, only, retention, &mut heads));
+        results.push(apply_one(&tx, only, retention, &mut heads, audiences));
     } else {
         for w in writes {
             let before = heads.clone();
             let result = tx.savepoint().map_err(internal).and_then(|sp| {
-                let r = apply_one(&sp, w, retention, &mut heads)?;
+                let r = apply_one(&sp, w, retention, &mut heads, audiences)?;
                 sp.commit().map_err(internal)?;
                 Ok(r)
             });
@@ -117,9 +126,10 @@ fn apply_one(
     write: &Write,
     retention: &Retention,
     heads: &mut Heads,
+    audiences: &mut Audiences,
 ) -> Result<Committed> {
     check(tx, write)?;
-    perform(tx, write, retention, heads)
+    perform(tx, write, retention, heads, audiences)
 }
 
 /// The write's preconditions (reads only: a refusal has written nothing).
@@ -155,6 +165,7 @@ fn perform(
     write: &Write,
     retention: &Retention,
     heads: &mut Heads,
+    audiences: &mut Audiences,
 ) -> Result<Committed> {
     let account = write.account();
     let applied = ops::op(tx, account, write.op())?;
@@ -196,6 +207,14 @@ fn perform(
         .map_err(internal)?;
     }
     drop(stmt);
-    let events = crate::events::append(tx, account, write.events(), &applied, retention, heads)?;
+    let events = crate::events::append(
+        tx,
+        account,
+        write.events(),
+        &applied,
+        retention,
+        heads,
+        audiences,
+    )?;
     Ok(Committed { applied, events })
 }

@@ -1,0 +1,252 @@
+//! The writer's memory of who is in a room, so that a send does not read every member row of
+//! its room to resolve its event's audience (it did: a tenth of a small send's SQL, and a
+//! scan of a thousand rows per message in a thousand-member room).
+//!
+//! Why it cannot go stale:
+//! * every write of this store runs on the writer thread, and only some kinds of write can
+//!   change a room's members or its account — anything but a message write, a read pointer,
+//!   notifications or a directory sighting ([`keeps_members`]; a new kind of write forgets by
+//!   default). When a batch holds one of those, the batch neither reads nor fills the memo
+//!   (its lookups go to the database, inside its transaction) and the memo is forgotten at the
+//!   end of the batch, whether the batch committed or not;
+//! * a batch of only member-keeping writes cannot change members, committed or rolled back, so
+//!   what the memo holds is what the database holds;
+//! * another connection's commit (another process on the same file, a tool) is seen through
+//!   `PRAGMA data_version`, read in each of the batch's transactions once it holds the write
+//!   lock, and forgets everything.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chat_core::ids::{AccountId, RoomId, UserId};
+use chat_core::store::Op;
+use rusqlite::{params, Connection};
+
+/// Rooms remembered at most; past it the memo starts over (bounded memory, no bookkeeping).
+const MAX_ROOMS: usize = 4096;
+
+/// Whether a write of this kind leaves every room's members and account as they were.
+fn keeps_members(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::SendMessage(_)
+            | Op::EditMessage { .. }
+            | Op::DeleteMessage { .. }
+            | Op::MarkRead { .. }
+            | Op::ReadNotifications { .. }
+            | Op::SeenUser { .. }
+    )
+}
+
+/// A room's members, sorted, as the log stores them (ids and their JSON array).
+#[derive(Debug, Clone)]
+pub(crate) struct Members {
+    /// Sorted, distinct.
+    pub(crate) users: Arc<[UserId]>,
+    /// `users` as a JSON array of numbers.
+    pub(crate) json: Arc<str>,
+}
+
+impl Members {
+    fn new(mut users: Vec<UserId>) -> serde_json::Result<Self> {
+        users.sort_unstable();
+        users.dedup();
+        let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+        Ok(Self {
+            json: serde_json::to_string(&ids)?.into(),
+            users: users.into(),
+        })
+    }
+}
+
+/// The memo, owned by the writer thread.
+#[derive(Debug, Default)]
+pub(crate) struct Audiences {
+    rooms: HashMap<(i64, RoomId), Members>,
+    /// `PRAGMA data_version` when last looked at; `None` before the first batch.
+    seen_version: Option<i64>,
+    /// The running batch holds a write that may change members: bypass the memo.
+    bypass: bool,
+}
+
+impl Audiences {
+    /// Starts a batch of `ops`.
+    pub(crate) fn begin<'a>(&mut self, mut ops: impl Iterator<Item = &'a Op>) {
+        self.bypass = !ops.all(keeps_members);
+    }
+
+    /// To be called in every transaction of the batch right after `BEGIN IMMEDIATE`: with the
+    /// write lock held nobody else can commit until the transaction ends, so a version read
+    /// now is the one the transaction sees throughout (read before the lock, another
+    /// process could commit in between).
+    pub(crate) fn locked(&mut self, tx: &Connection) {
+        let version = tx
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .ok();
+        if version.is_none() || version != self.seen_version {
+            self.rooms.clear();
+        }
+        if version.is_none() {
+            self.bypass = true;
+        }
+        self.seen_version = version;
+    }
+
+    /// Ends the batch (committed or not).
+    pub(crate) fn end(&mut self) {
+        if self.bypass {
+            self.rooms.clear();
+            self.bypass = false;
+        }
+    }
+
+    /// The members of `room` in `account` (none if the room is not of that account), from the
+    /// memo or read inside the open transaction `tx`.
+    pub(crate) fn members(
+        &mut self,
+        tx: &Connection,
+        account: AccountId,
+        room: RoomId,
+    ) -> rusqlite::Result<Members> {
+        let key = (account.0, room);
+        if !self.bypass {
+            if let Some(m) = self.rooms.get(&key) {
+                return Ok(m.clone());
+            }
+        }
+        let members = read(tx, account, room)?;
+        if !self.bypass {
+            if self.rooms.len() >= MAX_ROOMS {
+                self.rooms.clear();
+            }
+            self.rooms.insert(key, members.clone());
+        }
+        Ok(members)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.rooms.len()
+    }
+}
+
+fn read(tx: &Connection, account: AccountId, room: RoomId) -> rusqlite::Result<Members> {
+    // The account is checked on the room, once, so that the members come from the
+    // `(room_id, user_id)` index alone (filtering each member row on its own `account_id`
+    // read every row of a big room). Equivalent because a member row is only ever written
+    // with its room's account (`writes::ops`).
+    let users: Vec<UserId> = tx
+        .prepare_cached(
+            "SELECT mb.user_id FROM internal_chat_members mb WHERE mb.room_id = ?1 \
+             AND EXISTS (SELECT 1 FROM internal_chat_rooms r WHERE r.id = ?1 AND r.account_id = ?2)",
+        )?
+        .query_map(params![room.0, account.0], |r| r.get(0).map(UserId))?
+        .collect::<rusqlite::Result<_>>()?;
+    Members::new(users).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chat_core::ids::Timestamp;
+    use rusqlite::TransactionBehavior;
+
+    fn db(path: &std::path::Path) -> Connection {
+        let mut c = Connection::open(path).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        crate::migrate::migrate(&mut c).unwrap();
+        c
+    }
+
+    fn add_member(c: &Connection, room: RoomId, user: i64) {
+        c.execute(
+            "INSERT INTO internal_chat_members (room_id, user_id, account_id, role, joined_at) \
+             VALUES (?1, ?2, 1, 'member', 0)",
+            params![room.0, user],
+        )
+        .unwrap();
+    }
+
+    fn mark_read(room: RoomId) -> Op {
+        Op::MarkRead {
+            room,
+            user: UserId(1),
+            up_to: None,
+            at: Timestamp(0),
+        }
+    }
+
+    /// One batch: `begin`, a transaction that looks the room up, commit, `end`.
+    fn batch(c: &mut Connection, memo: &mut Audiences, op: &Op, room: RoomId) -> Vec<UserId> {
+        memo.begin(std::iter::once(op));
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        memo.locked(&tx);
+        let users = memo
+            .members(&tx, AccountId(1), room)
+            .unwrap()
+            .users
+            .to_vec();
+        tx.commit().unwrap();
+        memo.end();
+        users
+    }
+
+    #[test]
+    fn the_memo_outlives_its_own_commits_and_forgets_on_a_member_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = db(&dir.path().join("a.db"));
+        let room = RoomId::new();
+        c.execute(
+            "INSERT INTO internal_chat_rooms (id, account_id, type, name, created_by, created_at, updated_at) \
+             VALUES (?1, 1, 'room', 'r', 1, 0, 0)",
+            [room.0],
+        )
+        .unwrap();
+        add_member(&c, room, 1);
+        let mut memo = Audiences::default();
+        assert_eq!(
+            batch(&mut c, &mut memo, &mark_read(room), room),
+            [UserId(1)]
+        );
+        // Its own commits leave `data_version` as it was: still remembered, and served
+        // without reading (a member added on this same connection without telling the memo
+        // is not seen — which is why only member-keeping batches may use it).
+        c.execute("UPDATE internal_chat_rooms SET name = 'x'", [])
+            .unwrap();
+        add_member(&c, room, 2);
+        assert_eq!(memo.remembered(), 1);
+        assert_eq!(
+            batch(&mut c, &mut memo, &mark_read(room), room),
+            [UserId(1)]
+        );
+        // A batch that may change members reads inside its transaction and forgets all.
+        let remove = Op::RemoveMember {
+            room,
+            user: UserId(9),
+        };
+        assert_eq!(
+            batch(&mut c, &mut memo, &remove, room),
+            [UserId(1), UserId(2)]
+        );
+        assert_eq!(memo.remembered(), 0);
+        assert_eq!(
+            batch(&mut c, &mut memo, &mark_read(room), room),
+            [UserId(1), UserId(2)]
+        );
+        // Another account's lookup of the same room finds nobody (the room is not its own).
+        memo.begin(std::iter::once(&mark_read(room)));
+        let tx = c.transaction().unwrap();
+        memo.locked(&tx);
+        assert!(memo
+            .members(&tx, AccountId(2), room)
+            .unwrap()
+            .users
+            .is_empty());
+        assert_eq!(
+            &*memo.members(&tx, AccountId(1), room).unwrap().json,
+            "[1,2]"
+        );
+    }
+}
