@@ -29,6 +29,15 @@ pub fn open(path: &std::path::Path, synchronous_full: bool) -> rusqlite::Result<
     Ok(conn)
 }
 
+/// Copies the whole WAL back into the database and empties it, so that the next figure
+/// starts from the same state whatever the previous one wrote: a million batched rows left
+/// in the WAL made the figure after them pay for their checkpoint (the send's SQL measured
+/// 0.32× of the raw single-row rate right after them, 0.6× on its own).
+pub fn settle(path: &std::path::Path) -> rusqlite::Result<()> {
+    let conn = open(path, false)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+}
+
 /// Creates (once) the archived room the raw inserts go to; returns its id and next seq.
 pub fn raw_room(conn: &Connection) -> rusqlite::Result<(Uuid, i64)> {
     let id = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0009);

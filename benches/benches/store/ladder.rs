@@ -59,6 +59,7 @@ pub fn measure(run: &Run, full: bool) -> Ladder {
         ),
     ];
     for (what, cache, per_tx, senders) in steps {
+        raw::settle(work).unwrap();
         let mut c = raw::open(work, full).unwrap();
         if let Some(kib) = cache {
             c.pragma_update(None, "cache_size", kib).unwrap();

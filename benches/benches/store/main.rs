@@ -13,6 +13,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod bigroom;
 mod harness;
 mod hazard;
 mod ladder;

@@ -1,7 +1,7 @@
 //! Writes, per storage policy: for `synchronous` NORMAL and FULL, raw single-row and batched
 //! inserts, the send's SQL replayed raw (the [`ladder`](crate::ladder)), then the store's sends
-//! with and without group commit at 1, 8 and 32 concurrent senders, then raw again; and the
-//! cost of marking a room read.
+//! with and without group commit at 1, 8 and 32 concurrent senders (and, under NORMAL, in
+//! one [big room](crate::bigroom)), then raw again; and the cost of marking a room read.
 
 use std::time::Instant;
 
@@ -75,6 +75,7 @@ pub fn measure(run: &Run) -> Writes {
     for full in [false, true] {
         let sync = if full { "FULL" } else { "NORMAL" };
         eprintln!("writes, synchronous={sync}…");
+        raw::settle(work).unwrap();
         let mut conn = raw::open(work, full).unwrap();
         let (room, mut seq) = *raw_room.get_or_insert_with(|| raw::raw_room(&conn).unwrap());
         seq = seq.max(raw::raw_room(&conn).unwrap().1);
@@ -86,8 +87,13 @@ pub fn measure(run: &Run) -> Writes {
         drop(conn);
         store_sends(run, full, &mut send_results);
         let shared = shared_sends(run, full);
+        let big = (!full).then(|| {
+            eprintln!("writes, one big room…");
+            crate::bigroom::sends(run)
+        });
         // Raw again after the store runs: fsync cost drifts on a shared VM, so the baseline
         // is the rate over both measurements around the store's.
+        raw::settle(work).unwrap();
         let mut conn = raw::open(work, full).unwrap();
         let after = raw::insert(&mut conn, room, &mut seq, 1, b.time, b.samples * 3).unwrap();
         drop(conn);
@@ -121,6 +127,19 @@ pub fn measure(run: &Run) -> Writes {
             ratio(shared.rate() / single.rate()),
         ]);
         shared_rooms.push(shared);
+        if let Some((members, one, many)) = &big {
+            for (n, s) in [(1, one), (32, many)] {
+                policies.row(&[
+                    sync.into(),
+                    format!("group commit, one room of {members} members"),
+                    n.to_string(),
+                    rate(s),
+                    lat(s),
+                    rate(&single),
+                    ratio(s.rate() / single.rate()),
+                ]);
+            }
+        }
         raw_single.push(single);
         raw_batched.push(batched);
         raw_send_like.push((like, ladder));
@@ -165,6 +184,7 @@ fn senders_in(run: &Run, chat: &Chat, n: usize, rooms: usize) -> Vec<(Actor, Roo
 fn store_sends(run: &Run, full: bool, send_results: &mut Vec<SendResult>) {
     let Run { b, work, rt, .. } = run;
     for gc in [true, false] {
+        raw::settle(work).unwrap();
         let chat = open(work, &options(full, gc, 4));
         for c in [1usize, 8, 32] {
             let senders = senders(run, &chat, c);
@@ -178,6 +198,7 @@ fn store_sends(run: &Run, full: bool, send_results: &mut Vec<SendResult>) {
 /// group-commit batch writes the same room, member and index pages several times: how much
 /// of a send's cost is the pages it alone touches.
 fn shared_sends(run: &Run, full: bool) -> Samples {
+    raw::settle(&run.work).unwrap();
     let chat = open(&run.work, &options(full, true, 4));
     let senders = senders_in(run, &chat, SHARED.0, SHARED.1);
     send_load(&run.rt, &chat, &senders, run.b.tput)
