@@ -14,6 +14,11 @@
 //! * another connection's commit (another process on the same file, a tool) is seen through
 //!   `PRAGMA data_version`, read in each of the batch's transactions once it holds the write
 //!   lock, and forgets everything.
+//!
+//! Which makes a contract for its caller (`writes::apply_batch`): [`Audiences::begin`] with the
+//! batch's ops before anything, [`Audiences::locked`] right after every `BEGIN IMMEDIATE` of
+//! the batch, [`Audiences::end`] after its last transaction, [`Audiences::forget`] if it
+//! panicked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -90,6 +95,12 @@ impl Audiences {
             self.bypass = true;
         }
         self.seen_version = version;
+    }
+
+    /// Forgets everything: for a batch that ended in a way nobody reasoned about (a panic).
+    pub(crate) fn forget(&mut self) {
+        self.rooms.clear();
+        self.bypass = false;
     }
 
     /// Ends the batch (committed or not).
@@ -237,7 +248,9 @@ mod tests {
         );
         // Another account's lookup of the same room finds nobody (the room is not its own).
         memo.begin(std::iter::once(&mark_read(room)));
-        let tx = c.transaction().unwrap();
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
         memo.locked(&tx);
         assert!(memo
             .members(&tx, AccountId(2), room)

@@ -211,6 +211,7 @@ impl Writer {
                     });
                     let results = std::panic::catch_unwind(run).unwrap_or_else(|_| {
                         tracing::error!("sqlite writer panicked; batch rolled back");
+                        audiences.forget();
                         writes
                             .iter()
                             .map(|_| Err(ChatError::internal("writer panicked")))

@@ -141,9 +141,17 @@ async fn concurrent_sends_and_membership_changes_agree_with_the_log() {
     }
 
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let mut members = BTreeSet::from([1_i64]);
+    let (messages, changes) = audiences_follow_the_log(&conn, &[1]);
+    assert_eq!(messages, 240);
+    assert!(changes > 12, "membership changed only {changes} times");
+}
+
+/// Replays the log in commit order from a room's first members: every message event must go
+/// to exactly the members at its point of the log. Returns (message events, member changes).
+fn audiences_follow_the_log(conn: &rusqlite::Connection, first: &[i64]) -> (usize, usize) {
+    let mut members: BTreeSet<i64> = first.iter().copied().collect();
     let (mut messages, mut changes) = (0, 0);
-    for (kind, data, audience) in log(&conn) {
+    for (kind, data, audience) in log(conn) {
         match kind.as_str() {
             "member.added" => {
                 members.insert(data["member"]["user_id"].as_i64().unwrap());
@@ -161,6 +169,97 @@ async fn concurrent_sends_and_membership_changes_agree_with_the_log() {
             _ => {}
         }
     }
-    assert_eq!(messages, 240);
-    assert!(changes > 12, "membership changed only {changes} times");
+    (messages, changes)
+}
+
+/// A write started on its own task.
+type Start = Box<dyn FnOnce() -> tokio::task::JoinHandle<()>>;
+
+/// Holds the write lock on another connection while `queue` starts writes one after another,
+/// so that the first waits for the lock alone and the others queue behind it, to land in one
+/// batch once the lock is let go (a rollback: nothing committed, so the writer's memo is not
+/// forgotten for it).
+async fn in_one_batch(path: &std::path::Path, queue: Vec<Start>) {
+    let mut lock = rusqlite::Connection::open(path).unwrap();
+    let tx = lock
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let mut tasks = Vec::new();
+    for start in queue {
+        tasks.push(start());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tx.rollback().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// A send queued right behind a member's removal, in the same batch, with the room's members
+/// remembered from before: its event must not go to the removed member. Then the same with
+/// the removal failing inside the batch (the batch is redone write by write): the member
+/// stays, and gets the send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_behind_a_membership_change_in_its_batch_sees_it() {
+    let store = SqliteStore::open_temporary().unwrap();
+    let path = store.path().to_path_buf();
+    let chat = Chat::new(Arc::new(store));
+    let sup = enter(&chat, 1, AccountRole::Supervisor).await;
+    enter(&chat, 2, AccountRole::Agent).await;
+    enter(&chat, 3, AccountRole::Agent).await;
+    let room = team_room(&chat, &sup, &[2, 3]).await;
+    send(&chat, &sup, room, "warms the memo").await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(last_message_audience(&conn), vec![1, 2, 3]);
+
+    let spawn_send = |text: &'static str| -> Start {
+        let (chat, sup) = (chat.clone(), sup.clone());
+        Box::new(move || tokio::spawn(async move { send(&chat, &sup, room, text).await }))
+    };
+    let spawn_remove = |user: i64, must: bool| -> Start {
+        let (chat, sup) = (chat.clone(), sup.clone());
+        Box::new(move || {
+            tokio::spawn(async move {
+                let removed = chat.remove_member(&sup, room, UserId(user)).await;
+                assert_eq!(removed.is_ok(), must, "{removed:?}");
+            })
+        })
+    };
+    in_one_batch(
+        &path,
+        vec![
+            spawn_send("before"),
+            spawn_remove(2, true),
+            spawn_send("after"),
+        ],
+    )
+    .await;
+    // The writes start 100 ms apart and reach the writer within a millisecond each, so they
+    // share one batch; whatever the order they landed in, the log tells who was a member.
+    audiences_follow_the_log(&conn, &[1, 2, 3]);
+
+    // The removal's audit row fails: the batch is redone with savepoints, the removal
+    // rolls back alone, and the send behind it goes to 3 still.
+    conn.execute_batch(
+        "CREATE TRIGGER fail_audit BEFORE INSERT ON internal_chat_audit \
+         BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+    )
+    .unwrap();
+    send(&chat, &sup, room, "warms the memo again").await;
+    in_one_batch(
+        &path,
+        vec![
+            spawn_send("before"),
+            spawn_remove(3, false),
+            spawn_send("after"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        last_message_audience(&conn),
+        vec![1, 3],
+        "3 is still a member"
+    );
 }
