@@ -412,6 +412,10 @@ pub struct NotificationPosition {
 /// or the refusal to return as is. The backend cannot make the scope any other way.
 pub type DecideMember = Box<dyn FnOnce(Option<RoomAccess>) -> Result<MemberScope> + Send>;
 
+/// The same kind of decision for reads scoped to a room rather than a member (see
+/// [`ChatStore::room_detail_decided`]).
+pub type DecideRoom = Box<dyn FnOnce(Option<RoomAccess>) -> Result<RoomScope> + Send>;
+
 /// The storage backend. Object-safe: use it as `Arc<dyn ChatStore>`.
 ///
 /// Run `chat_core::testing` (feature `testing`) against every implementation.
@@ -483,6 +487,21 @@ pub trait ChatStore: Send + Sync + 'static {
     ) -> Result<Vec<Message>> {
         let scope = decide(self.room_access(account, room, user).await?)?;
         self.list_messages(&scope, before_seq, limit).await
+    }
+
+    /// [`ChatStore::room_access`], then — if `decide` grants a scope from it —
+    /// [`ChatStore::room_detail`] with that scope; `decide`'s refusal is returned as is.
+    /// Provided; a backend overrides it to read both in one trip, as
+    /// [`ChatStore::room_messages`].
+    async fn room_detail_decided(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        decide: DecideRoom,
+    ) -> Result<Option<RoomDetail>> {
+        let scope = decide(self.room_access(account, room, user).await?)?;
+        self.room_detail(&scope).await
     }
 
     /// The user's live rooms by activity (newest message, else creation) descending, then id

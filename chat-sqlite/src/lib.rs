@@ -37,8 +37,8 @@ use chat_core::model::{
     RoomUnread,
 };
 use chat_core::store::{
-    AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember, MemberScope,
-    MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
+    AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember, DecideRoom,
+    MemberScope, MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
 };
 use chat_core::Result;
 
@@ -204,6 +204,27 @@ impl ChatStore for SqliteStore {
                 };
                 tx.commit()?;
                 Ok(page)
+            })
+            .await?
+    }
+
+    async fn room_detail_decided(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        decide: DecideRoom,
+    ) -> Result<Option<RoomDetail>> {
+        self.db
+            .read(move |c| {
+                let tx = c.unchecked_transaction()?;
+                let access = reads::room_access(&tx, account, room, user)?;
+                let detail = match decide(access) {
+                    Ok(scope) => Ok(reads::room_detail(&tx, scope.account(), scope.room())?),
+                    Err(refused) => Err(refused),
+                };
+                tx.commit()?;
+                Ok(detail)
             })
             .await?
     }

@@ -9,7 +9,7 @@ use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, Member, Page, Room, RoomDetail, RoomRole, RoomSummary, RoomType};
 use crate::policy::{decide, Action, Subject};
-use crate::store::{Op, Precondition, RoomPosition, RoomScope, Write};
+use crate::store::{DecideRoom, Op, Precondition, RoomPosition, RoomScope, Write};
 use crate::validate;
 
 /// Input of [`Chat::create_room`].
@@ -171,10 +171,18 @@ impl Chat {
 
     /// A room with its members: for members, and for the account's admins and supervisors.
     pub async fn get_room(&self, actor: &Actor, room: RoomId) -> Result<RoomDetail> {
-        let access = self.access(actor, room).await?;
-        decide_room(actor, &access, |s| s, Action::ViewRoom)?;
+        // The access read, the decision and the detail in one trip to the store.
+        let who = actor.clone();
+        let decide: DecideRoom = Box::new(move |access| {
+            // Only the room asked for, in the caller's account, may grant a scope for it.
+            let access = access
+                .filter(|a| a.room.id == room && a.room.account_id == who.account)
+                .ok_or(ChatError::NotFound)?;
+            decide_room(&who, &access, |s| s, Action::ViewRoom)?;
+            Ok(RoomScope::new(who.account, room))
+        });
         self.store
-            .room_detail(&RoomScope::new(actor.account, room))
+            .room_detail_decided(actor.account, room, actor.user, decide)
             .await?
             .ok_or(ChatError::NotFound)
     }

@@ -118,6 +118,7 @@ macro_rules! __conformance_tests {
             store_writes_are_tenant_scoped,
             store_reads_are_scoped,
             store_room_messages_decides_before_reading,
+            store_room_detail_decides_before_reading,
         }
     };
 }

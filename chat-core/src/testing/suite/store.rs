@@ -448,3 +448,71 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
         .unwrap();
     assert!(stale.is_empty(), "a removed member's scope reads nothing");
 }
+
+/// [`ChatStore::room_detail_decided`](crate::store::ChatStore::room_detail_decided): `decide`
+/// sees the room access as `room_access` reads it (nothing of another account), its refusal
+/// comes back as is, and the detail is read with the scope it grants — not one made from the
+/// arguments.
+pub async fn store_room_detail_decides_before_reading(b: TestBackend) {
+    use std::sync::{Arc, Mutex};
+
+    use crate::store::{DecideRoom, RoomAccess};
+
+    let w = world(b).await;
+    let (sup, a0, a1) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "detailed", &[a0, a1]).await;
+    let other = w.room(sup, "other", &[a0]).await;
+    let store = &w.backend.store;
+    let seen: Arc<Mutex<Vec<Option<RoomAccess>>>> = Arc::default();
+    let deciding = |grant: Option<RoomScope>| -> DecideRoom {
+        let seen = seen.clone();
+        Box::new(move |access| {
+            seen.lock().unwrap().push(access);
+            grant.ok_or(ChatError::Forbidden("refused by the test"))
+        })
+    };
+    let scope = RoomScope::new(ACC_A, room.id);
+    let decided = store
+        .room_detail_decided(ACC_A, room.id, a1.user(), deciding(Some(scope.clone())))
+        .await
+        .unwrap();
+    assert_eq!(decided, store.room_detail(&scope).await.unwrap());
+    assert_eq!(decided.map(|d| d.members.len()), Some(3));
+    let shown = seen.lock().unwrap().pop().flatten().expect("the live room");
+    assert_eq!(
+        Some(shown),
+        store.room_access(ACC_A, room.id, a1.user()).await.unwrap()
+    );
+
+    let refused = store
+        .room_detail_decided(ACC_A, room.id, a1.user(), deciding(None))
+        .await;
+    assert!(
+        matches!(refused, Err(ChatError::Forbidden("refused by the test"))),
+        "{refused:?}"
+    );
+    let _ = store
+        .room_detail_decided(ACC_B, room.id, a0.user(), deciding(None))
+        .await;
+    assert_eq!(
+        seen.lock().unwrap().pop(),
+        Some(None),
+        "account B sees no room"
+    );
+
+    let theirs = RoomScope::new(ACC_A, other.id);
+    let granted = store
+        .room_detail_decided(ACC_A, room.id, a1.user(), deciding(Some(theirs.clone())))
+        .await
+        .unwrap();
+    assert_eq!(granted, store.room_detail(&theirs).await.unwrap());
+    assert_eq!(granted.map(|d| d.room.id), Some(other.id));
+
+    // Granted for an archived room: nothing to read.
+    w.chat.archive_room(sup, room.id).await.unwrap();
+    let gone = store
+        .room_detail_decided(ACC_A, room.id, a1.user(), deciding(Some(scope)))
+        .await
+        .unwrap();
+    assert_eq!(gone, None, "an archived room has no detail");
+}
