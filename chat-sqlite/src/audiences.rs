@@ -30,6 +30,10 @@ use rusqlite::{params, Connection};
 /// Rooms remembered at most; past it the memo starts over (bounded memory, no bookkeeping).
 const MAX_ROOMS: usize = 4096;
 
+/// Member ids remembered at most, over all rooms (~16 bytes each with their JSON): a few
+/// huge rooms must not hold hundreds of MiB either.
+const MAX_MEMBERS: usize = 1 << 20;
+
 /// Whether a write of this kind leaves every room's members and account as they were.
 fn keeps_members(op: &Op) -> bool {
     matches!(
@@ -68,6 +72,8 @@ impl Members {
 #[derive(Debug, Default)]
 pub(crate) struct Audiences {
     rooms: HashMap<(i64, RoomId), Members>,
+    /// Member ids held in `rooms`.
+    held: usize,
     /// `PRAGMA data_version` when last looked at; `None` before the first batch.
     seen_version: Option<i64>,
     /// The running batch holds a write that may change members: bypass the memo.
@@ -89,7 +95,7 @@ impl Audiences {
             .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
             .ok();
         if version.is_none() || version != self.seen_version {
-            self.rooms.clear();
+            self.clear();
         }
         if version.is_none() {
             self.bypass = true;
@@ -99,14 +105,19 @@ impl Audiences {
 
     /// Forgets everything: for a batch that ended in a way nobody reasoned about (a panic).
     pub(crate) fn forget(&mut self) {
-        self.rooms.clear();
+        self.clear();
         self.bypass = false;
+    }
+
+    fn clear(&mut self) {
+        self.rooms.clear();
+        self.held = 0;
     }
 
     /// Ends the batch (committed or not).
     pub(crate) fn end(&mut self) {
         if self.bypass {
-            self.rooms.clear();
+            self.clear();
             self.bypass = false;
         }
     }
@@ -127,10 +138,14 @@ impl Audiences {
         }
         let members = read(tx, account, room)?;
         if !self.bypass {
-            if self.rooms.len() >= MAX_ROOMS {
-                self.rooms.clear();
+            let size = members.users.len();
+            if self.rooms.len() >= MAX_ROOMS || self.held + size > MAX_MEMBERS {
+                self.clear();
             }
-            self.rooms.insert(key, members.clone());
+            if size <= MAX_MEMBERS {
+                self.held += size;
+                self.rooms.insert(key, members.clone());
+            }
         }
         Ok(members)
     }
