@@ -62,6 +62,34 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Reads `user`'s access to `room`, runs `decide` on it and, if it grants a scope, `read`
+    /// with that scope — in one snapshot on one reader thread. The scope `read` gets can only
+    /// come from `decide`; a refusal is returned as is.
+    async fn decided<S, T>(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        decide: Box<dyn FnOnce(Option<RoomAccess>) -> Result<S> + Send>,
+        read: impl FnOnce(&rusqlite::Connection, S) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T>
+    where
+        S: 'static,
+        T: Send + 'static,
+    {
+        self.db
+            .read(move |c| {
+                let tx = c.unchecked_transaction()?;
+                let access = reads::room_access(&tx, account, room, user)?;
+                let out = match decide(access) {
+                    Ok(scope) => Ok(read(&tx, scope)?),
+                    Err(refused) => Err(refused),
+                };
+                tx.commit()?;
+                Ok(out)
+            })
+            .await?
+    }
     /// Opens or creates the database at `path` with default [`Options`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(path, &Options::default())
@@ -187,27 +215,14 @@ impl ChatStore for SqliteStore {
         before_seq: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Message>> {
-        self.db
-            .read(move |c| {
-                let tx = c.unchecked_transaction()?;
-                let access = reads::room_access(&tx, account, room, user)?;
-                let page = match decide(access) {
-                    Ok(scope) => Ok(reads::list_messages(
-                        &tx,
-                        scope.account(),
-                        scope.room(),
-                        scope.user(),
-                        before_seq,
-                        limit,
-                    )?),
-                    Err(refused) => Err(refused),
-                };
-                tx.commit()?;
-                Ok(page)
-            })
-            .await?
+        let read = move |tx: &rusqlite::Connection, scope: MemberScope| {
+            let (a, r, u) = (scope.account(), scope.room(), scope.user());
+            reads::list_messages(tx, a, r, u, before_seq, limit)
+        };
+        self.decided(account, room, user, decide, read).await
     }
 
+    /// As [`SqliteStore::room_messages`].
     async fn room_detail_decided(
         &self,
         account: AccountId,
@@ -215,18 +230,10 @@ impl ChatStore for SqliteStore {
         user: UserId,
         decide: DecideRoom,
     ) -> Result<Option<RoomDetail>> {
-        self.db
-            .read(move |c| {
-                let tx = c.unchecked_transaction()?;
-                let access = reads::room_access(&tx, account, room, user)?;
-                let detail = match decide(access) {
-                    Ok(scope) => Ok(reads::room_detail(&tx, scope.account(), scope.room())?),
-                    Err(refused) => Err(refused),
-                };
-                tx.commit()?;
-                Ok(detail)
-            })
-            .await?
+        let read = |tx: &rusqlite::Connection, scope: RoomScope| {
+            reads::room_detail(tx, scope.account(), scope.room())
+        };
+        self.decided(account, room, user, decide, read).await
     }
 
     async fn list_rooms(
