@@ -542,7 +542,9 @@ pub trait ChatStore: Send + Sync + 'static {
     /// bounds. Ids are assigned in commit order: a reader never sees id N+1 without N.
     /// Replays never return what the API no longer shows: an event about a message
     /// ([`EventDraft::message_id`]) carries the message as it is now, and events of an
-    /// archived room are left out (but its `room.deleted`), leaving gaps in the ids.
+    /// archived room are left out (but its `room.deleted`), leaving gaps in the ids. (The
+    /// facade then also leaves out, per reader, message events of rooms the reader is no
+    /// longer a member of: see `Subscription`.)
     async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice>;
 
     /// Applies a write atomically (see the module docs).

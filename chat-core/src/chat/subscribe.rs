@@ -208,14 +208,52 @@ impl Subscription {
         if slice.events.len() < PAGE as usize {
             self.behind = false;
         }
+        let member_of = self.rooms_still_readable(&slice.events).await?;
         for e in slice.events {
             if let Some(id) = e.id {
                 self.last = self.last.max(id);
             }
-            if e.audience.includes(self.actor.user) {
-                self.ready.push_back(Arc::new(e));
+            if !e.audience.includes(self.actor.user) {
+                continue;
             }
+            if is_about_a_message(e.kind) && !e.room_id.is_some_and(|r| member_of.contains(&r)) {
+                continue;
+            }
+            self.ready.push_back(Arc::new(e));
         }
         Ok(())
     }
+
+    /// The rooms whose messages the actor may read now, when `events` holds any message event
+    /// (empty otherwise, without a store read).
+    ///
+    /// The log renders a message event from the message as it is when replayed (so it never
+    /// replays text the API no longer shows). For a reader who has since left the room that
+    /// would show what they could not see when they lost access — an edit made after their
+    /// removal — so a replay leaves out message events of rooms the reader is no longer a
+    /// member of, as `GET …/messages` refuses them the room. Their `member.removed` (and
+    /// everything else recorded for them) still arrives. Read after the page, so a removal
+    /// committed between the two reads leaves the events out rather than in.
+    async fn rooms_still_readable(
+        &self,
+        events: &[Event],
+    ) -> Result<std::collections::HashSet<crate::ids::RoomId>, SubscriptionEnd> {
+        let user = self.actor.user;
+        if !events
+            .iter()
+            .any(|e| is_about_a_message(e.kind) && e.audience.includes(user))
+        {
+            return Ok(Default::default());
+        }
+        let rooms = self.chat.store.unread(self.actor.account, user).await?;
+        Ok(rooms.into_iter().map(|r| r.room_id).collect())
+    }
+}
+
+/// Events whose data is a message rendered from the store when replayed.
+fn is_about_a_message(kind: EventType) -> bool {
+    matches!(
+        kind,
+        EventType::MessageCreated | EventType::MessageUpdated | EventType::MessageDeleted
+    )
 }

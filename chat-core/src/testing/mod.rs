@@ -99,6 +99,7 @@ macro_rules! __conformance_tests {
             events_resume_seam_under_concurrent_writes,
             events_unknown_since_requires_resync,
             events_removed_member_gets_removal_then_nothing,
+            events_replay_after_removal_shows_nothing_of_later_changes,
             events_deactivation_ends_subscriptions,
             events_cover_every_change,
             events_typing_reaches_other_members_throttled,

@@ -248,3 +248,68 @@ async fn an_ancient_or_unknown_since_gets_resync_required() {
     );
     s.stop().await;
 }
+
+/// Regression (security probe): a member removed from a room who resumes with a `since` from
+/// before the removal must not read an edit made after it. The replay leaves out the room's
+/// message events (rendered as the messages are now) and keeps `member.removed`.
+#[tokio::test]
+async fn a_removed_member_resuming_from_before_the_removal_reads_no_later_edit() {
+    let s = start(realtime_config()).await;
+    let sup = user(&s.chat, 1, 2, AccountRole::Supervisor).await;
+    let sender = user(&s.chat, 1, 3, AccountRole::Agent).await;
+    user(&s.chat, 1, 5, AccountRole::Agent).await;
+    let room = team_room(&s.chat, &sup, "R", &[3, 5]).await;
+    let t5 = token(1, 5, AccountRole::Agent);
+    let mut ws = Client::Ws(s.ws(1, "", Some(&t5), &[]).await.unwrap());
+    let (old, _) = s
+        .chat
+        .send_message(&sender, room.id, text("the original text"))
+        .await
+        .unwrap();
+    let seen = ws.durable_until(|v| v["type"] == "message.created").await;
+    let since = seen[0]["id"].as_i64().unwrap() - 1;
+    drop(ws);
+
+    s.chat
+        .remove_member(&sup, room.id, UserId(5))
+        .await
+        .unwrap();
+    s.chat
+        .edit_message(&sender, old.id, "WRITTEN AFTER THE REMOVAL")
+        .await
+        .unwrap();
+    let (sentinel, _) = s
+        .chat
+        .create_room(
+            &sup,
+            NewRoom {
+                kind: RoomType::Room,
+                name: Some("S".into()),
+                member_ids: vec![UserId(5)],
+            },
+        )
+        .await
+        .unwrap();
+
+    let ticket = s.ticket(1, &t5).await;
+    for mut c in [
+        Client::Ws(
+            s.ws(1, &format!("?since={since}"), Some(&t5), &[])
+                .await
+                .unwrap(),
+        ),
+        Client::Sse(
+            s.sse(1, &format!("?ticket={ticket}&since={since}"), None, &[])
+                .await
+                .unwrap(),
+        ),
+    ] {
+        let got = c.durable_until(|v| v["type"] == "room.created").await;
+        let text = serde_json::to_string(&got).unwrap();
+        assert!(!text.contains("WRITTEN AFTER THE REMOVAL"), "{text}");
+        let types: Vec<_> = got.iter().map(|v| v["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["member.removed", "room.created"], "{text}");
+        assert_eq!(got[1]["room_id"], json!(sentinel.id));
+    }
+    s.stop().await;
+}

@@ -185,6 +185,53 @@ pub async fn events_removed_member_gets_removal_then_nothing(b: TestBackend) {
     assert_quiet(&mut replay).await;
 }
 
+/// A removed member who resumes from before the removal never reads what changed after it:
+/// the replay leaves out message events of a room they are no longer a member of (their
+/// text is rendered as it is now), so an edit or a delete made after the removal shows
+/// nothing; `member.removed` still arrives. Re-added, they replay the room again.
+pub async fn events_replay_after_removal_shows_nothing_of_later_changes(b: TestBackend) {
+    let w = world(b).await;
+    let (sup, a1, a2) = (&w.a.supervisor, &w.a.agents[0], &w.a.agents[1]);
+    let room = w.room(sup, "r", &[a1, a2]).await;
+    let other = w.room(sup, "other", &[a1]).await;
+    let start = w.chat.subscribe(a1, None).await.unwrap().last_id();
+    let edited = w.send(a2, room.id, "before removal").await;
+    let deleted = w.send(a2, room.id, "also before").await;
+    w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
+    w.chat
+        .edit_message(a2, edited.id, "EDITED-AFTER-REMOVAL")
+        .await
+        .unwrap();
+    w.chat.delete_message(a2, deleted.id).await.unwrap();
+    let kept = w.send(sup, other.id, "elsewhere").await;
+
+    let mut replay = w.chat.subscribe(a1, Some(start)).await.unwrap();
+    let got = take(&mut replay, 2).await;
+    assert_quiet(&mut replay).await;
+    let text = serde_json::to_string(&got).unwrap();
+    assert!(!text.contains("EDITED-AFTER-REMOVAL"), "{text}");
+    assert_eq!(
+        kinds(&got),
+        vec![EventType::MemberRemoved, EventType::MessageCreated],
+        "the removal, then the other room: {text}"
+    );
+    assert_eq!(got[1].data["id"], serde_json::json!(kept.id));
+
+    // Back in the room, the replay shows its messages again, as they are now.
+    w.chat
+        .add_members(sup, room.id, &[a1.user()], None)
+        .await
+        .unwrap();
+    let mut again = w.chat.subscribe(a1, Some(start)).await.unwrap();
+    let got = take(&mut again, 5).await;
+    let of_edited: Vec<_> = got
+        .iter()
+        .filter(|e| e.data["id"] == serde_json::json!(edited.id))
+        .map(|e| e.data["content"].clone())
+        .collect();
+    assert_eq!(of_edited, vec![serde_json::json!("EDITED-AFTER-REMOVAL")]);
+}
+
 /// Deactivating a user ends their subscriptions at once.
 pub async fn events_deactivation_ends_subscriptions(b: TestBackend) {
     let w = world(b).await;
