@@ -124,6 +124,9 @@ str_enum!(
         MessageEdited => "message.edited",
         /// A message was soft-deleted.
         MessageDeleted => "message.deleted",
+        /// An admin or supervisor who is not a member read a room's detail (the contract's
+        /// manager exception is audited, reads included).
+        RoomViewed => "room.viewed",
     }
 );
 

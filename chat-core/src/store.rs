@@ -293,6 +293,10 @@ pub enum Op {
     ProvisionUser(DirectoryEntry),
     /// Insert or replace the account's entitlements.
     SetEntitlements(Entitlements),
+    /// Change nothing: the write carries only its audit entries (and preconditions), for
+    /// actions that must leave a trace without changing state — a manager reading a room
+    /// they are not a member of. Returns [`Applied::Done`].
+    RecordOnly,
     /// Set `read_at` on the user's unread notifications: these ids (others' ids and unknown
     /// ids are ignored) or, with `None`, all of them. Returns [`Applied::Count`] of rows
     /// changed.

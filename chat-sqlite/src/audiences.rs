@@ -44,6 +44,7 @@ fn keeps_members(op: &Op) -> bool {
             | Op::MarkRead { .. }
             | Op::ReadNotifications { .. }
             | Op::SeenUser { .. }
+            | Op::RecordOnly
     )
 }
 

@@ -9,7 +9,7 @@ use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, Member, Page, Room, RoomDetail, RoomRole, RoomSummary, RoomType};
 use crate::policy::{decide, Action, Subject};
-use crate::store::{DecideRoom, Op, Precondition, RoomPosition, RoomScope, Write};
+use crate::store::{DecideRoom, Op, Precondition, RoomAccess, RoomPosition, RoomScope, Write};
 use crate::validate;
 
 /// Input of [`Chat::create_room`].
@@ -170,21 +170,48 @@ impl Chat {
     }
 
     /// A room with its members: for members, and for the account's admins and supervisors.
+    ///
+    /// A manager who is not a member reads it under the contract's manager exception, which
+    /// is audited (`room.viewed`): the detail is returned only once its audit entry is
+    /// written.
     pub async fn get_room(&self, actor: &Actor, room: RoomId) -> Result<RoomDetail> {
-        // The access read, the decision and the detail in one trip to the store.
+        // The access read, the decision and the detail in one trip to the store; the
+        // decision reports whether it granted the manager exception.
         let who = actor.clone();
+        let as_manager = std::sync::Arc::new(std::sync::OnceLock::<RoomAccess>::new());
+        let granted = std::sync::Arc::clone(&as_manager);
         let decide: DecideRoom = Box::new(move |access| {
             // Only the room asked for, in the caller's account, may grant a scope for it.
             let access = access
                 .filter(|a| a.room.id == room && a.room.account_id == who.account)
                 .ok_or(ChatError::NotFound)?;
             decide_room(&who, &access, |s| s, Action::ViewRoom)?;
+            if access.membership.is_none() {
+                let _ = granted.set(access);
+            }
             Ok(RoomScope::new(who.account, room))
         });
-        self.store
+        let detail = self
+            .store
             .room_detail_decided(actor.account, room, actor.user, decide)
             .await?
-            .ok_or(ChatError::NotFound)
+            .ok_or(ChatError::NotFound)?;
+        if let Some(access) = as_manager.get() {
+            let now = Timestamp::now();
+            let meta = json!({ "type": access.room.kind.as_str(), "name": access.room.name });
+            let write = Write::new(actor.account, Op::RecordOnly)
+                .expect(Precondition::RoomLive(room))
+                .audit(audit(
+                    actor,
+                    AuditAction::RoomViewed,
+                    room.to_string(),
+                    Some(access),
+                    meta,
+                    now,
+                ));
+            self.commit(write).await?;
+        }
+        Ok(detail)
     }
 
     /// The caller's live rooms, most recent activity first, with unread counts.

@@ -114,6 +114,7 @@ pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied
             )?;
             Ok(Applied::Done)
         }
+        Op::RecordOnly => Ok(Applied::Done),
         Op::ReadNotifications { user, ids, at } => {
             let n = match ids {
                 None => run(

@@ -443,6 +443,8 @@ impl Harness {
                 );
             } else {
                 let detail = got.map_err(unexpected)?;
+                // The admin's read is audited when they are not a member.
+                self.model.apply_view(admin, r);
                 self.compare_detail(admin, &detail, r)?;
             }
         }

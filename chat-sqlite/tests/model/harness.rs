@@ -397,6 +397,7 @@ impl Harness {
                 let got = self.chat.get_room(&actor, id).await;
                 same_kind(&got, &plan)?;
                 if let (Ok(detail), Ok(r)) = (got, plan) {
+                    self.model.apply_view(u, r);
                     self.compare_detail(u, &detail, r)?;
                 }
             }

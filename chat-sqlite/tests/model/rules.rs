@@ -205,6 +205,14 @@ impl Model {
         Ok(r)
     }
 
+    /// A manager's read of a room they are not a member of is audited.
+    pub fn apply_view(&mut self, u: usize, r: usize) {
+        if !self.rooms[r].members.contains_key(&USERS[u].id) {
+            let id = self.rooms[r].id.to_string();
+            self.audit(USERS[u].account, AuditAction::RoomViewed, USERS[u].id, id);
+        }
+    }
+
     // ---- members -------------------------------------------------------------------------
 
     /// The room, the users who are not members yet, and the role they get.

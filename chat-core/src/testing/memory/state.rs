@@ -291,6 +291,7 @@ impl State {
                 self.entitlements.insert(account, *e);
                 Ok(Applied::Done)
             }
+            Op::RecordOnly => Ok(Applied::Done),
             Op::ReadNotifications { user, ids, at } => {
                 let mut n = 0;
                 for note in self.notifications.iter_mut() {

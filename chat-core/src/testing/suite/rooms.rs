@@ -211,6 +211,37 @@ pub async fn rooms_managers_view_without_membership(b: TestBackend) {
     }
     // Managers' view does not put the room in their list.
     assert!(order(&w, &w.a.admin).await.is_empty());
+
+    // The manager exception is audited, reads included: one `room.viewed` per read by a
+    // manager who is not a member (the admin: two rooms; the supervisor: the DM only — they
+    // are a member of the team room), none for a member's read.
+    let viewed = |entries: Vec<crate::model::AuditEntry>| -> Vec<(UserId, String)> {
+        entries
+            .into_iter()
+            .filter(|e| e.action == AuditAction::RoomViewed)
+            .map(|e| (e.actor_id, e.target_id))
+            .collect()
+    };
+    let mut got = viewed(w.audit(ACC_A).await);
+    got.sort();
+    let mut want = vec![
+        (w.a.admin.user(), room.id.to_string()),
+        (w.a.admin.user(), dm.id.to_string()),
+        (sup.user(), dm.id.to_string()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    w.chat.get_room(a0, room.id).await.unwrap();
+    assert_eq!(viewed(w.audit(ACC_A).await).len(), 3, "a member's read");
+    // No audit entry, no data.
+    (w.backend.fail_audit)(true);
+    assert!(w.chat.get_room(&w.a.admin, room.id).await.is_err());
+    assert!(
+        w.chat.get_room(a0, room.id).await.is_ok(),
+        "members are not audited"
+    );
+    (w.backend.fail_audit)(false);
+    assert_eq!(viewed(w.audit(ACC_A).await).len(), 3);
 }
 
 /// Rename changes the name and `updated_at` but not the activity order; archive removes the
