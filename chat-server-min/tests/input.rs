@@ -114,6 +114,8 @@ async fn setup(s: &Server) -> (Vec<Target>, String, String) {
             wrong: vec![
                 (json!({"name": null}), "name"),
                 (json!({"name": "a\u{7}b"}), "name"),
+                (json!({"name": "Sala\u{2067}x"}), "name"),
+                (json!({"name": "\u{200B}"}), "name"),
                 (json!({}), "body"),
             ],
         },
@@ -142,6 +144,10 @@ async fn setup(s: &Server) -> (Vec<Target>, String, String) {
                 (json!({"content": ""}), "content"),
                 (json!({"content": long}), "content"),
                 (json!({"content": "a\u{0}b"}), "content"),
+                // Valid text: something visible, no stray controls, no bidi overrides.
+                (json!({"content": "\u{200B}\u{2800}\u{3164}"}), "content"),
+                (json!({"content": "a\u{1b}[2Jb"}), "content"),
+                (json!({"content": "invoice\u{202E}fdp.exe"}), "content"),
                 (
                     json!({"content": "hi", "message_type": "system"}),
                     "message_type",
@@ -209,6 +215,9 @@ async fn setup(s: &Server) -> (Vec<Target>, String, String) {
                     "max_rooms",
                 ),
                 (json!({"chat_enabled": 1}), "chat_enabled"),
+                // A limit left out is refused, never read as "unlimited".
+                (json!({"chat_enabled": true, "max_rooms": 10}), "body"),
+                (json!({"chat_enabled": false}), "body"),
             ],
         },
     ];

@@ -230,7 +230,7 @@ async fn service_api_guards_and_effects() {
             Method::PUT,
             &format!("{base}/entitlements"),
             Some(SERVICE_TOKEN),
-            json!({"chat_enabled": true, "max_rooms": 1}),
+            json!({"chat_enabled": true, "max_rooms": 1, "max_members_per_room": null}),
         )
         .await;
     assert_eq!(res.status, 200);
@@ -262,7 +262,7 @@ async fn service_api_guards_and_effects() {
             Method::PUT,
             &format!("{base}/entitlements"),
             Some(SERVICE_TOKEN),
-            json!({"chat_enabled": false}),
+            json!({"chat_enabled": false, "max_rooms": null, "max_members_per_room": null}),
         )
         .await;
     assert_eq!(res.status, 200);

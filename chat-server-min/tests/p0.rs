@@ -286,7 +286,7 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         SetEntitlements => (
             Method::PUT,
             format!("{base}/entitlements"),
-            Some(json!({"chat_enabled": true, "max_rooms": 10})),
+            Some(json!({"chat_enabled": true, "max_rooms": 10, "max_members_per_room": null})),
         ),
         GetEntitlements => (Method::GET, format!("{base}/entitlements"), None),
         Healthz => (Method::GET, "/healthz".into(), None),

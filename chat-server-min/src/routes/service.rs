@@ -17,15 +17,23 @@ struct ProvisionUser {
     active: bool,
 }
 
-/// Body of `PUT /entitlements`.
+/// Body of `PUT /entitlements`: the whole value. Every field is required and `null` is "no
+/// limit": a limit left out would otherwise read as unlimited, so a host that sends only
+/// `{"chat_enabled": true}` to re-enable an account would silently lift its limits.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetEntitlements {
     chat_enabled: bool,
-    #[serde(default)]
+    #[serde(deserialize_with = "present")]
     max_rooms: Option<u32>,
-    #[serde(default)]
+    #[serde(deserialize_with = "present")]
     max_members_per_room: Option<u32>,
+}
+
+/// A field that must be present, `null` allowed. (serde reads a missing `Option` field as
+/// `None` unless it has its own deserializer.)
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Option::<u32>::deserialize(d)
 }
 
 /// `PUT /users/{user_id}` `{name, role, active}`: the directory entry.

@@ -137,7 +137,7 @@ async fn removed_members_and_deactivated_users_stop_receiving_at_once() {
             Method::PUT,
             &format!("{}/entitlements", s.base(1)),
             Some(SERVICE_TOKEN),
-            json!({"chat_enabled": false}),
+            json!({"chat_enabled": false, "max_rooms": null, "max_members_per_room": null}),
         )
         .await;
     assert_eq!(res.status, 200);

@@ -167,7 +167,7 @@ async fn refusals_happen_before_the_upgrade_with_json_errors() {
             Method::PUT,
             &format!("{}/entitlements", s.base(1)),
             Some(SERVICE_TOKEN),
-            json!({"chat_enabled": false}),
+            json!({"chat_enabled": false, "max_rooms": null, "max_members_per_room": null}),
         )
         .await;
     assert_eq!(res.status, 200);
