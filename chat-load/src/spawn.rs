@@ -82,7 +82,7 @@ pub async fn chat_server(http: &Http, secret: &str, service_token: &str) -> Resu
         .env("CHAT_RATE_USER_BURST", "1000000")
         .env("CHAT_RATE_ACCOUNT_PER_SEC", "1000000")
         .env("CHAT_RATE_ACCOUNT_BURST", "1000000")
-        .env("CHAT_WS_MAX_CONNECTIONS_PER_USER", "100000")
+        .env("CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", "100000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
