@@ -10,12 +10,124 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use crate::error::{ChatError, Result};
+use crate::ids::Timestamp;
+use crate::model::Page;
+use crate::store::{AuditPosition, NotificationPosition, RoomPosition};
 
 /// FNV-1a, 32 bits: detects accidental or casual tampering, nothing more.
 fn checksum(data: &str) -> u32 {
     data.bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
+}
+
+/// The one refusal of every cursor that is not a position of the list asked for.
+fn malformed() -> ChatError {
+    ChatError::invalid("cursor", "malformed or foreign cursor")
+}
+
+/// A keyset position a cursor can carry: written as text, read back exactly.
+pub(crate) trait Position: Sized {
+    /// The position as cursor text.
+    fn write(&self) -> String;
+    /// The position from cursor text; `None` if it is not one.
+    fn read(text: &str) -> Option<Self>;
+}
+
+impl Position for i64 {
+    fn write(&self) -> String {
+        self.to_string()
+    }
+    fn read(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
+/// `(time, id)`: the position of lists ordered by a time, ties broken by id.
+fn write_pair(at: Timestamp, id: impl std::fmt::Display) -> String {
+    format!("{}:{id}", at.0)
+}
+
+fn read_pair<I: std::str::FromStr>(text: &str) -> Option<(Timestamp, I)> {
+    let (at, id) = text.split_once(':')?;
+    Some((Timestamp(at.parse().ok()?), id.parse().ok()?))
+}
+
+impl Position for AuditPosition {
+    fn write(&self) -> String {
+        write_pair(self.created_at, self.id)
+    }
+    fn read(text: &str) -> Option<Self> {
+        read_pair(text).map(|(created_at, id)| Self { created_at, id })
+    }
+}
+
+impl Position for NotificationPosition {
+    fn write(&self) -> String {
+        write_pair(self.created_at, self.id)
+    }
+    fn read(text: &str) -> Option<Self> {
+        read_pair(text).map(|(created_at, id)| Self { created_at, id })
+    }
+}
+
+impl Position for RoomPosition {
+    fn write(&self) -> String {
+        write_pair(self.activity_at, self.room)
+    }
+    fn read(text: &str) -> Option<Self> {
+        read_pair(text).map(|(activity_at, room)| Self { activity_at, room })
+    }
+}
+
+/// Paging one list for one scope: every list of the facade pages the same way — decode the
+/// cursor into a position, fetch `limit + 1` items after it, keep `limit`, and hand out a
+/// cursor to the last one kept only when there was more.
+pub(crate) struct Pager {
+    kind: &'static str,
+    scope: String,
+    limit: u32,
+}
+
+impl Pager {
+    /// A pager for the list `kind` within `scope`, `limit` items a page.
+    pub(crate) fn new(kind: &'static str, scope: String, limit: u32) -> Self {
+        Self { kind, scope, limit }
+    }
+
+    /// The position `cursor` names, `None` for the first page; a cursor of another list,
+    /// scope, or a tampered one is a validation error.
+    pub(crate) fn after<P: Position>(&self, cursor: Option<&str>) -> Result<Option<P>> {
+        cursor
+            .map(|c| P::read(&decode(c, self.kind, &self.scope)?).ok_or_else(malformed))
+            .transpose()
+    }
+
+    /// How many items to fetch: one more than a page, to know whether another follows.
+    pub(crate) fn fetch(&self) -> u32 {
+        self.limit + 1
+    }
+
+    /// The page of `fetched` (at most [`Pager::fetch`] items, in list order), with the
+    /// cursor to what follows it, made from the last item's position.
+    pub(crate) fn page<T, P: Position>(
+        &self,
+        mut fetched: Vec<T>,
+        position: impl Fn(&T) -> P,
+    ) -> Page<T> {
+        let next_cursor = if fetched.len() > self.limit as usize {
+            fetched.truncate(self.limit as usize);
+            fetched
+                .last()
+                .map(|last| encode(self.kind, &self.scope, &position(last).write()))
+        } else {
+            None
+        };
+        Page {
+            items: fetched,
+            next_cursor,
+        }
+    }
 }
 
 /// Encodes `position` for the list `kind` within `scope`.
@@ -27,7 +139,7 @@ pub fn encode(kind: &str, scope: &str, position: &str) -> String {
 
 /// Decodes a cursor, requiring the same `kind` and `scope`; returns the position.
 pub fn decode(cursor: &str, kind: &str, scope: &str) -> Result<String> {
-    let bad = || ChatError::invalid("cursor", "malformed or foreign cursor");
+    let bad = malformed;
     if cursor.len() > 512 {
         return Err(bad());
     }
@@ -43,13 +155,6 @@ pub fn decode(cursor: &str, kind: &str, scope: &str) -> Result<String> {
         (Some(k), Some(s), Some(p)) if k == kind && s == scope => Ok(p.to_owned()),
         _ => Err(bad()),
     }
-}
-
-/// Parses an integer position, as a validation error on failure.
-pub fn int(position: &str) -> Result<i64> {
-    position
-        .parse()
-        .map_err(|_| ChatError::invalid("cursor", "malformed or foreign cursor"))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod actor;
 mod chat;
 pub mod cursor;
 pub mod error;

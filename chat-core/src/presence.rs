@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chat::Actor;
+use crate::actor::Actor;
 use crate::events::{ephemeral, Audience, EventType};
 use crate::hub::{EventBus, FeedItem};
 use crate::ids::{AccountId, Timestamp, UserId};

@@ -3,7 +3,7 @@
 //! with the service token), and they must work for users who cannot act themselves.
 
 use super::{Actor, Chat};
-use crate::cursor;
+use crate::cursor::Pager;
 use crate::error::{ChatError, Result};
 use crate::hub::FeedItem;
 use crate::ids::{AccountId, Timestamp, UserId};
@@ -23,33 +23,17 @@ impl Chat {
     ) -> Result<Page<AuditEntry>> {
         let limit = validate::limit(limit)?;
         decide(Action::ViewAudit, &Subject::account(actor.role)).into_result()?;
-        let scope_key = actor.account.to_string();
-        let bad = || ChatError::invalid("cursor", "malformed or foreign cursor");
-        let after = match cursor {
-            None => None,
-            Some(c) => {
-                let pos = cursor::decode(c, "audit", &scope_key)?;
-                let (at, id) = pos.split_once(':').ok_or_else(bad)?;
-                Some(AuditPosition {
-                    created_at: Timestamp(cursor::int(at)?),
-                    id: id.parse().map_err(|_| bad())?,
-                })
-            }
-        };
+        let pager = Pager::new("audit", actor.account.to_string(), limit);
+        let after = pager.after(cursor)?;
         let scope = AuditScope::new(actor.account);
-        let mut items = self
+        let items = self
             .store
-            .list_audit(&scope, filter, after, limit + 1)
+            .list_audit(&scope, filter, after, pager.fetch())
             .await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|e| {
-                cursor::encode("audit", &scope_key, &format!("{}:{}", e.created_at.0, e.id))
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(pager.page(items, |e| AuditPosition {
+            created_at: e.created_at,
+            id: e.id,
+        }))
     }
 
     /// Creates or replaces a directory entry. Deactivating a user makes [`Chat::enter`] refuse

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::notifications::notifications_for;
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
-use crate::cursor;
+use crate::cursor::Pager;
 use crate::error::{ChatError, FieldError, Result};
 use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{MessageId, RoomId, Timestamp, UserId};
@@ -197,10 +197,8 @@ impl Chat {
         limit: Option<u32>,
     ) -> Result<Page<Message>> {
         let limit = validate::limit(limit)?;
-        let scope_key = format!("{}:{}", actor.account, room);
-        let before = cursor
-            .map(|c| cursor::decode(c, "messages", &scope_key).and_then(|p| cursor::int(&p)))
-            .transpose()?;
+        let pager = Pager::new("messages", format!("{}:{}", actor.account, room), limit);
+        let before = pager.after(cursor)?;
         // The access read, the decision and the page in one trip to the store.
         let who = actor.clone();
         let decide: DecideMember = Box::new(move |access| {
@@ -211,19 +209,18 @@ impl Chat {
             decide_room(&who, &access, |s| s, Action::ReadMessages)?;
             Ok(MemberScope::new(who.account, room, who.user))
         });
-        let mut items = self
+        let items = self
             .store
-            .room_messages(actor.account, room, actor.user, decide, before, limit + 1)
+            .room_messages(
+                actor.account,
+                room,
+                actor.user,
+                decide,
+                before,
+                pager.fetch(),
+            )
             .await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items
-                .last()
-                .map(|m| cursor::encode("messages", &scope_key, &m.seq.to_string()))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(pager.page(items, |m| m.seq))
     }
 
     /// Loads a message of the actor's account and decides `action` on it (ownership = the

@@ -31,77 +31,18 @@ pub use rooms::NewRoom;
 pub use subscribe::{ResumeOutcome, Subscription, SubscriptionEnd, MAX_REPLAY_EVENTS};
 pub use typing::{TYPING_THROTTLE, TYPING_TTL};
 
+pub use crate::actor::{Actor, Identity};
+
 use crate::error::{ChatError, Result};
 use crate::hub::{EventBus, LocalBus, Sequencer};
 use crate::ids::{AccountId, AuditId, Timestamp, UserId};
-use crate::model::{AccountRole, AuditAction, AuditEntry};
+use crate::model::{AuditAction, AuditEntry};
 use crate::policy::{decide, Action, Subject};
 use crate::presence::{Presence, PresenceConfig};
 use crate::store::{ChatStore, Committed, Precondition, RoomAccess, Write};
 
 /// How often an operation is decided again when its preconditions changed under it.
 const ATTEMPTS: usize = 4;
-
-/// Who the host platform says the caller is (the verified token's claims).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// Tenant.
-    pub account: AccountId,
-    /// User.
-    pub user: UserId,
-    /// Account role.
-    pub role: AccountRole,
-    /// Display name, if given.
-    pub name: Option<String>,
-}
-
-/// An authenticated caller admitted by [`Chat::enter`]: chat enabled for the account, user
-/// not deactivated. Only `chat-core` can make one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    account: AccountId,
-    user: UserId,
-    role: AccountRole,
-    request_id: Option<Arc<str>>,
-}
-
-impl Actor {
-    /// Tenant.
-    pub fn account(&self) -> AccountId {
-        self.account
-    }
-    /// User.
-    pub fn user(&self) -> UserId {
-        self.user
-    }
-    /// Account role.
-    pub fn role(&self) -> AccountRole {
-        self.role
-    }
-
-    /// Tags what this actor does with a request id, which audit entries record in their
-    /// metadata (`request_id`) so an entry can be traced to its request's log line.
-    pub fn with_request_id(mut self, id: impl Into<Arc<str>>) -> Self {
-        self.request_id = Some(id.into());
-        self
-    }
-
-    /// The request id set by [`Actor::with_request_id`].
-    pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-
-    /// Builds an actor without the admission checks — for the conformance suite only.
-    #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn unchecked(account: AccountId, user: UserId, role: AccountRole) -> Self {
-        Self {
-            account,
-            user,
-            role,
-            request_id: None,
-        }
-    }
-}
 
 /// When each (account, user, room) last sent a typing event (for the throttle).
 type TypingLog = HashMap<(AccountId, UserId, crate::ids::RoomId), Instant>;

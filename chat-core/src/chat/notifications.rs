@@ -2,7 +2,7 @@
 //! with the message in the same transaction and announced by a `notification.created` event.
 
 use super::{Actor, Chat};
-use crate::cursor;
+use crate::cursor::Pager;
 use crate::error::{ChatError, Result};
 use crate::ids::{NotificationId, Timestamp, UserId};
 use crate::model::{Message, Notification, NotificationKind, Page};
@@ -46,36 +46,16 @@ impl Chat {
         limit: Option<u32>,
     ) -> Result<Page<Notification>> {
         let limit = validate::limit(limit)?;
-        let scope = format!("{}:{}", actor.account, actor.user);
-        let bad = || ChatError::invalid("cursor", "malformed or foreign cursor");
-        let after = match cursor {
-            None => None,
-            Some(c) => {
-                let pos = cursor::decode(c, "notifications", &scope)?;
-                let (at, id) = pos.split_once(':').ok_or_else(bad)?;
-                Some(NotificationPosition {
-                    created_at: Timestamp(cursor::int(at)?),
-                    id: id.parse().map_err(|_| bad())?,
-                })
-            }
-        };
-        let mut items = self
+        let pager = Pager::new("notifications", actor.scope_key(), limit);
+        let after = pager.after(cursor)?;
+        let items = self
             .store
-            .list_notifications(actor.account, actor.user, unread_only, after, limit + 1)
+            .list_notifications(actor.account, actor.user, unread_only, after, pager.fetch())
             .await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|n| {
-                cursor::encode(
-                    "notifications",
-                    &scope,
-                    &format!("{}:{}", n.created_at.0, n.id),
-                )
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(pager.page(items, |n| NotificationPosition {
+            created_at: n.created_at,
+            id: n.id,
+        }))
     }
 
     /// Marks the caller's notifications read: these ids (at most 100; ids that are not the

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
-use crate::cursor;
+use crate::cursor::Pager;
 use crate::error::{ChatError, FieldError, Result};
 use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{RoomId, Timestamp, UserId};
@@ -226,36 +226,16 @@ impl Chat {
         limit: Option<u32>,
     ) -> Result<Page<RoomSummary>> {
         let limit = validate::limit(limit)?;
-        let scope = format!("{}:{}", actor.account, actor.user);
-        let after = match cursor {
-            None => None,
-            Some(c) => {
-                let pos = cursor::decode(c, "rooms", &scope)?;
-                let (at, id) = pos
-                    .split_once(':')
-                    .ok_or_else(|| ChatError::invalid("cursor", "malformed or foreign cursor"))?;
-                Some(RoomPosition {
-                    activity_at: Timestamp(cursor::int(at)?),
-                    room: id
-                        .parse()
-                        .map_err(|_| ChatError::invalid("cursor", "malformed or foreign cursor"))?,
-                })
-            }
-        };
-        let mut items = self
+        let pager = Pager::new("rooms", actor.scope_key(), limit);
+        let after = pager.after(cursor)?;
+        let items = self
             .store
-            .list_rooms(actor.account, actor.user, after, limit + 1)
+            .list_rooms(actor.account, actor.user, after, pager.fetch())
             .await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|r| {
-                let at = r.room.last_message_at.unwrap_or(r.room.created_at);
-                cursor::encode("rooms", &scope, &format!("{}:{}", at.0, r.room.id))
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(pager.page(items, |r| RoomPosition {
+            activity_at: r.room.last_message_at.unwrap_or(r.room.created_at),
+            room: r.room.id,
+        }))
     }
 
     /// Renames a team room (owners, moderators, admins, supervisors).
