@@ -28,7 +28,7 @@ pub mod model;
 pub mod policy;
 pub mod presence;
 pub mod store;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validate;
 

@@ -1,4 +1,5 @@
-//! The shared backend conformance suite, run against SQLite.
+//! The shared backend conformance suite and the facade's property test, run against SQLite
+//! in its three configurations.
 
 use std::sync::Arc;
 
@@ -57,4 +58,16 @@ mod one_tx_per_write {
 
 mod inline_reads {
     chat_core::chat_store_conformance!(super::backend_inline_reads);
+}
+
+mod model {
+    chat_core::chat_store_model!(super::backend);
+}
+
+mod model_one_tx_per_write {
+    chat_core::chat_store_model!(super::backend_one_tx_per_write);
+}
+
+mod model_inline_reads {
+    chat_core::chat_store_model!(super::backend_inline_reads);
 }

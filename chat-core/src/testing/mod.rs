@@ -18,6 +18,7 @@
 pub mod fixtures;
 #[cfg(test)]
 mod memory;
+pub mod model;
 pub mod suite;
 
 use std::sync::Arc;

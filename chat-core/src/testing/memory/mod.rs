@@ -372,3 +372,8 @@ fn append_events(
 mod conformance {
     crate::__conformance_tests! { (flavor = "current_thread") super::backend }
 }
+
+#[cfg(test)]
+mod model {
+    crate::chat_store_model!(super::backend);
+}

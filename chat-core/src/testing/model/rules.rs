@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use chat_core::policy::{decide, Action, Decision, Deny, Subject};
-use chat_core::{
+use crate::policy::{decide, Action, Decision, Deny, Subject};
+use crate::{
     AuditAction, Message, MessageId, MessageType, Room, RoomId, RoomRole, RoomType, Timestamp,
     UserId,
 };

@@ -9,7 +9,7 @@
 //! archived, foreign); from [`GHOST`] an id that never existed. So shrinking never makes a
 //! sequence invalid, and printed failing sequences stay readable.
 
-use chat_core::RoomRole;
+use crate::RoomRole;
 use proptest::prelude::*;
 
 /// `actor` values from here on, in operations on a room or a message, pick the room (the
@@ -147,7 +147,7 @@ pub enum Op {
 }
 
 fn actor() -> impl Strategy<Value = u8> {
-    0..crate::state::USERS.len() as u8
+    0..super::state::USERS.len() as u8
 }
 
 /// Any user, or (from [`MEMBER`] on) a member of the target room.

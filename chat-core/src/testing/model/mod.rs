@@ -1,53 +1,56 @@
-//! Model-based property test of the `Chat` facade over the SQLite store.
+//! Model-based property test of the `Chat` facade over any store: every backend runs it
+//! with [`chat_store_model!`](crate::chat_store_model).
 //!
 //! Random sequences of operations by random actors of two accounts run against a fresh
-//! store and, side by side, against a small in-memory model (`model/state.rs`, with the
-//! per-operation rules in `model/rules.rs`) that computes every expected outcome on its own:
-//! permissions from `chat_core::policy::decide` (the policy table is the spec) applied to
+//! store (from the backend's factory) and, side by side, against a small in-memory model (`state.rs`, with the
+//! per-operation rules in `rules.rs`) that computes every expected outcome on its own:
+//! permissions from `crate::policy::decide` (the policy table is the spec) applied to
 //! facts the model keeps, data effects (seq numbering, unread and mention counters, read
 //! pointers, DM uniqueness, idempotent `client_id`, archiving, entitlements, deactivation,
 //! audit entries) from the contract. After every step the store must agree with the model
 //! for every actor, and no actor may ever have seen an id of the other account.
 //!
 //! Rooms and messages are referred to by index into the list of every id ever created in
-//! either account, so actors often aim at the other tenant's ids (`model/ops.rs` says how
+//! either account, so actors often aim at the other tenant's ids (`ops.rs` says how
 //! indices resolve).
 //!
-//! Layout: `model/ops.rs` generates sequences, `model/harness.rs` runs each step against the
-//! facade and the model, `model/check.rs` compares the whole visible state after each step
+//! Layout: `ops.rs` generates sequences, `harness.rs` runs each step against the
+//! facade and the model, `check.rs` compares the whole visible state after each step
 //! and records the ids each user saw.
 //!
 //! `PROPTEST_CASES` overrides the number of cases (default 64). `MODEL_STATS=1` prints the
 //! outcome class of every facade call to stderr (run with `--nocapture`), to check that the
 //! generator keeps producing successful operations and not only refusals.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "model/check.rs"]
 mod check;
-#[path = "model/harness.rs"]
 mod harness;
-#[path = "model/ops.rs"]
 mod ops;
-#[path = "model/state.rs"]
 mod state;
 
-use std::sync::LazyLock;
+use proptest::test_runner::{Config, TestRunner};
 
-use proptest::prelude::*;
-use proptest::test_runner::Config;
-
-/// One runtime for every case; each case blocks on it.
-static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-});
+use super::TestBackend;
 
 /// Most operations in one generated sequence.
 const MAX_STEPS: usize = 40;
+
+/// Expands to the property test of the facade over a backend: `model_random_sequences` and
+/// `model_fixed_sequences`, each on fresh stores from `$factory` (a path to a
+/// `fn() -> TestBackend`). Call it once per backend configuration, in a module of its own.
+#[macro_export]
+macro_rules! chat_store_model {
+    ($factory:path) => {
+        #[test]
+        fn model_random_sequences() {
+            $crate::testing::model::random_sequences($factory);
+        }
+
+        #[test]
+        fn model_fixed_sequences() {
+            $crate::testing::model::fixed_sequences($factory);
+        }
+    };
+}
 
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
@@ -56,7 +59,7 @@ fn config() -> Config {
         .unwrap_or(64);
     Config {
         cases,
-        // Every shrink step replays a whole sequence against a new database.
+        // Every shrink step replays a whole sequence against a new store.
         max_shrink_iters: 2_000,
         // Minimal failing sequences are printed; keep the source tree clean.
         failure_persistence: None,
@@ -64,20 +67,31 @@ fn config() -> Config {
     }
 }
 
-proptest! {
-    #![proptest_config(config())]
+/// One runtime for every case of a test; each case blocks on it.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
 
-    #[test]
-    fn store_and_facade_agree_with_the_model(
-        steps in ops::sequence(MAX_STEPS)
-    ) {
-        RUNTIME.block_on(harness::run(&steps))?;
+/// Random sequences against fresh stores from `factory` and the model; panics with the
+/// minimal failing sequence.
+pub fn random_sequences(factory: fn() -> TestBackend) {
+    let rt = runtime();
+    let mut runner = TestRunner::new(config());
+    let result = runner.run(&ops::sequence(MAX_STEPS), |steps| {
+        rt.block_on(harness::run(factory, &steps))
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }
 
 /// A few fixed sequences that once failed or that pin down corner cases, replayed every run.
-#[test]
-fn fixed_sequences() {
+pub fn fixed_sequences(factory: fn() -> TestBackend) {
+    let rt = runtime();
     use ops::{Op, UserRef};
     let own = |idx| UserRef {
         foreign: false,
@@ -154,7 +168,7 @@ fn fixed_sequences() {
         ],
     ];
     for steps in sequences {
-        if let Err(e) = RUNTIME.block_on(harness::run(&steps)) {
+        if let Err(e) = rt.block_on(harness::run(factory, &steps)) {
             panic!("{e}\nsequence: {steps:#?}");
         }
     }

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use chat_core::store::AuditFilter;
-use chat_core::{
+use crate::store::AuditFilter;
+use crate::{
     AccountId, Actor, AuditAction, AuditEntry, Member, Message, MessageId, Page, Room, RoomDetail,
     RoomId, UserId,
 };
 
-use crate::harness::{ensure, ensure_eq, unexpected, Harness, R};
-use crate::state::{Seen, ACCOUNTS, USERS};
+use super::harness::{ensure, ensure_eq, unexpected, Harness, R};
+use super::state::{Seen, ACCOUNTS, USERS};
 
 /// Bound on pages walked in one listing (a cursor loop is a bug, not a long list).
 const MAX_PAGES: usize = 200;
@@ -326,7 +326,7 @@ impl Harness {
     pub async fn check_audit(&mut self, acc: usize) -> R {
         let admin = USERS
             .iter()
-            .position(|s| s.account == acc && s.role == chat_core::AccountRole::Admin)
+            .position(|s| s.account == acc && s.role == crate::AccountRole::Admin)
             .ok_or("no admin")?;
         let actor = self.actors[admin].clone();
         let filter = AuditFilter::default();
@@ -429,7 +429,7 @@ impl Harness {
             let room = &self.model.rooms[r];
             let admin = USERS
                 .iter()
-                .position(|s| s.account == room.account && s.role == chat_core::AccountRole::Admin)
+                .position(|s| s.account == room.account && s.role == crate::AccountRole::Admin)
                 .ok_or("no admin")?;
             let got = self
                 .chat
@@ -437,7 +437,7 @@ impl Harness {
                 .await;
             if room.archived {
                 ensure!(
-                    matches!(got, Err(chat_core::ChatError::NotFound)),
+                    matches!(got, Err(crate::ChatError::NotFound)),
                     "archived room {} is gone, got {got:?}",
                     room.id
                 );

@@ -1,4 +1,4 @@
-//! Runs a sequence against a fresh SQLite store and the model side by side.
+//! Runs a sequence against a fresh store and the model side by side.
 //!
 //! Each user step goes through `Chat::enter` first (as the server does per request), then the
 //! facade call; its outcome class must be the model's, and on success the returned data must
@@ -6,17 +6,18 @@
 //! compares the whole visible state of every user with the model.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use chat_core::store::AuditFilter;
-use chat_core::{
+use crate::store::AuditFilter;
+use crate::{
     Actor, AuditAction, Chat, ChatError, Entitlements, Identity, NewMessage, NewRoom, RoomType,
     UserId,
 };
 use proptest::test_runner::TestCaseError;
 
-use crate::ops::{AuditBy, Op, CONTENTS, NAMES};
-use crate::state::{
+use crate::testing::TestBackend;
+
+use super::ops::{AuditBy, Op, CONTENTS, NAMES};
+use super::state::{
     kind_of, valid_content, valid_name, DmPlan, Kind, Model, Seen, SendPlan, ACCOUNTS, USERS,
 };
 
@@ -52,7 +53,7 @@ fn same_kind<T, P>(got: &Result<T, ChatError>, plan: &Result<P, Kind>) -> R {
     let want = plan.as_ref().map_or_else(|k| *k, |_| Kind::Ok);
     if std::env::var_os("MODEL_STATS").is_some() {
         // The result type names the call well enough: `(Message, bool)` is a send.
-        let call = std::any::type_name::<T>().replace("chat_core::model::", "");
+        let call = std::any::type_name::<T>().replace("crate::model::", "");
         eprintln!("model-stat {call} -> {want:?}");
     }
     match got {
@@ -82,8 +83,8 @@ pub struct Harness {
 }
 
 /// Runs one sequence; the error names the step and what disagreed.
-pub async fn run(steps: &[Op]) -> Result<(), TestCaseError> {
-    let mut h = Harness::new().await.map_err(TestCaseError::fail)?;
+pub async fn run(factory: fn() -> TestBackend, steps: &[Op]) -> Result<(), TestCaseError> {
+    let mut h = Harness::new(factory()).await.map_err(TestCaseError::fail)?;
     for (i, op) in steps.iter().enumerate() {
         h.step(op)
             .await
@@ -102,9 +103,8 @@ pub async fn run(steps: &[Op]) -> Result<(), TestCaseError> {
 }
 
 impl Harness {
-    async fn new() -> R<Self> {
-        let store = chat_sqlite::SqliteStore::open_temporary().map_err(unexpected)?;
-        let chat = Chat::new(Arc::new(store));
+    async fn new(backend: TestBackend) -> R<Self> {
+        let chat = Chat::new(backend.store);
         let mut actors = Vec::new();
         for (u, spec) in USERS.iter().enumerate() {
             let id = identity(u);

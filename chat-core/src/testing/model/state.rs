@@ -1,6 +1,6 @@
 //! The model: what the contract says the chat holds, and what each operation must answer.
 //!
-//! Permissions come from `chat_core::policy::decide` (the policy table is the spec) applied
+//! Permissions come from `crate::policy::decide` (the policy table is the spec) applied
 //! to facts the model keeps itself; the checks happen in the order the contract's layers run
 //! them (input validation, room visibility, the decision, data checks, entitlements). Data
 //! effects are computed from the contract and `store.rs`'s counter semantics. This file
@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use chat_core::policy::Subject;
-use chat_core::{
+use crate::policy::Subject;
+use crate::{
     AccountId, AccountRole, AuditAction, ChatError, MessageId, MessageType, RoomId, RoomRole,
     RoomType, Timestamp, UserId,
 };
 
-use crate::ops::{Op, UserRef, ANY, GHOST, MEMBER};
+use super::ops::{Op, UserRef, ANY, GHOST, MEMBER};
 
 #[path = "rules.rs"]
 mod rules;
