@@ -9,7 +9,8 @@ use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::audiences::Audiences;
-use crate::db::{internal, Retention};
+use crate::error::internal;
+use crate::options::Retention;
 
 /// Prune an account's log every this many events (amortizes the DELETE).
 const PRUNE_EVERY: i64 = 256;

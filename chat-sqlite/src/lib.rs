@@ -18,12 +18,16 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod audiences;
-mod db;
+mod checkpoint;
+mod error;
 mod events;
 mod migrate;
+mod open;
+mod options;
 mod readers;
 mod reads;
 mod rows;
+mod writer;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -42,12 +46,12 @@ use chat_core::store::{
 };
 use chat_core::Result;
 
-pub use db::{Options, Retention};
 pub use migrate::SCHEMA_VERSION;
+pub use options::{Options, Retention};
 
 /// The SQLite store. Cheap to share: wrap it in an `Arc` (as `Arc<dyn ChatStore>`).
 pub struct SqliteStore {
-    db: Arc<db::Db>,
+    db: Arc<open::Db>,
     path: PathBuf,
     // Keeps a temporary database's directory alive as long as the store.
     _temp: Option<tempfile::TempDir>,
@@ -78,6 +82,7 @@ impl SqliteStore {
         T: Send + 'static,
     {
         self.db
+            .readers
             .read(move |c| {
                 let tx = c.unchecked_transaction()?;
                 let access = reads::room_access(&tx, account, room, user)?;
@@ -98,7 +103,7 @@ impl SqliteStore {
     /// Opens or creates the database at `path`, migrating it to [`SCHEMA_VERSION`].
     pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let db = db::Db::open(&path, options)?;
+        let db = open::Db::open(&path, options)?;
         Ok(Self {
             db: Arc::new(db),
             path,
@@ -113,7 +118,7 @@ impl SqliteStore {
 
     /// [`SqliteStore::open_temporary`] with options.
     pub fn open_temporary_with(options: &Options) -> Result<Self> {
-        let dir = tempfile::tempdir().map_err(db::internal)?;
+        let dir = tempfile::tempdir().map_err(error::internal)?;
         let mut store = Self::open_with(dir.path().join("chat.db"), options)?;
         store._temp = Some(dir);
         Ok(store)
@@ -134,6 +139,7 @@ impl ChatStore for SqliteStore {
         user: UserId,
     ) -> Result<Option<RoomAccess>> {
         self.db
+            .readers
             .read(move |c| reads::room_access(c, account, room, user))
             .await
     }
@@ -145,6 +151,7 @@ impl ChatStore for SqliteStore {
         user: UserId,
     ) -> Result<Option<MessageAccess>> {
         self.db
+            .readers
             .read(move |c| reads::message_access(c, account, message, user))
             .await
     }
@@ -161,6 +168,7 @@ impl ChatStore for SqliteStore {
             client_id.to_owned(),
         );
         self.db
+            .readers
             .read(move |c| reads::message_by_client_id(c, a, r, u, &key))
             .await
     }
@@ -168,29 +176,38 @@ impl ChatStore for SqliteStore {
     async fn directory(&self, account: AccountId, users: &[UserId]) -> Result<Vec<DirectoryEntry>> {
         let users = users.to_vec();
         self.db
+            .readers
             .read(move |c| reads::directory(c, account, &users))
             .await
     }
 
     async fn entitlements(&self, account: AccountId) -> Result<Entitlements> {
-        self.db.read(move |c| reads::entitlements(c, account)).await
+        self.db
+            .readers
+            .read(move |c| reads::entitlements(c, account))
+            .await
     }
 
     async fn find_dm(&self, account: AccountId, pair: (UserId, UserId)) -> Result<Option<RoomId>> {
         self.db
+            .readers
             .read(move |c| reads::find_dm(c, account, pair))
             .await
     }
 
     async fn live_team_rooms(&self, account: AccountId) -> Result<u64> {
         self.db
+            .readers
             .read(move |c| reads::live_team_rooms(c, account))
             .await
     }
 
     async fn room_detail(&self, scope: &RoomScope) -> Result<Option<RoomDetail>> {
         let (a, r) = (scope.account(), scope.room());
-        self.db.read(move |c| reads::room_detail(c, a, r)).await
+        self.db
+            .readers
+            .read(move |c| reads::room_detail(c, a, r))
+            .await
     }
 
     async fn list_messages(
@@ -201,6 +218,7 @@ impl ChatStore for SqliteStore {
     ) -> Result<Vec<Message>> {
         let (a, r, u) = (scope.account(), scope.room(), scope.user());
         self.db
+            .readers
             .read(move |c| reads::list_messages(c, a, r, u, before_seq, limit))
             .await
     }
@@ -244,12 +262,16 @@ impl ChatStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<RoomSummary>> {
         self.db
+            .readers
             .read(move |c| reads::list_rooms(c, account, user, after, limit))
             .await
     }
 
     async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>> {
-        self.db.read(move |c| reads::unread(c, account, user)).await
+        self.db
+            .readers
+            .read(move |c| reads::unread(c, account, user))
+            .await
     }
 
     async fn list_audit(
@@ -261,6 +283,7 @@ impl ChatStore for SqliteStore {
     ) -> Result<Vec<AuditEntry>> {
         let (a, f) = (scope.account(), filter.clone());
         self.db
+            .readers
             .read(move |c| reads::list_audit(c, a, &f, after.as_ref(), limit))
             .await
     }
@@ -274,12 +297,14 @@ impl ChatStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Notification>> {
         self.db
+            .readers
             .read(move |c| reads::list_notifications(c, account, user, unread_only, after, limit))
             .await
     }
 
     async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice> {
         self.db
+            .readers
             .read(move |c| events::after(c, account, after, limit))
             .await
     }

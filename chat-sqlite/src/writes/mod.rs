@@ -13,8 +13,9 @@ use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::audiences::Audiences;
-use crate::db::{internal, Retention};
+use crate::error::internal;
 use crate::events::Heads;
+use crate::options::Retention;
 
 /// Applies a batch of writes in one transaction; each write succeeds or fails on its own,
 /// and none is reported successful unless the transaction commits.

@@ -7,7 +7,7 @@ use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection};
 
 use super::pointers::mark_read;
-use crate::db::internal;
+use crate::error::internal;
 use crate::rows;
 
 pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied> {
