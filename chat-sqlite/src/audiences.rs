@@ -160,7 +160,7 @@ fn read(tx: &Connection, account: AccountId, room: RoomId) -> rusqlite::Result<M
     // The account is checked on the room, once, so that the members come from the
     // `(room_id, user_id)` index alone (filtering each member row on its own `account_id`
     // read every row of a big room). Equivalent because a member row is only ever written
-    // with its room's account (`writes::ops`).
+    // with its room's account (`writes::apply`).
     let users: Vec<UserId> = tx
         .prepare_cached(
             "SELECT mb.user_id FROM internal_chat_members mb WHERE mb.room_id = ?1 \

@@ -14,17 +14,36 @@
 //!
 //! All SQL is written as constant statements with bound parameters; every statement names the
 //! account in its `WHERE` clause.
+//!
+//! ## Modules
+//!
+//! Dependencies run one way, from the store down to the rows:
+//!
+//! * `lib`: [`SqliteStore`], the `ChatStore` trait over the modules below.
+//! * `open`: opens the database — the writer's, the checkpointer's and the readers'
+//!   connections, their pragmas, the migrations — and starts the threads that own them.
+//! * `options`: [`Options`] and [`Retention`].
+//! * `writer`: the writer thread — the write queue, group commit, WAL rewinds between batches.
+//! * `checkpoint`: the checkpointer thread, which folds the WAL back into the database file.
+//! * `reader_pool`: the reader threads and their connections, and reads on the calling task.
+//! * `reads`: the SQL of every read.
+//! * `writes`: the SQL of a write in its transaction — `preconditions`, `apply` (the op),
+//!   `pointers` (read pointers and counters), then its audit, notification and event rows.
+//! * `event_log`: appending, replaying and pruning the event log.
+//! * `audiences`: who an event goes to, and the writer's memo of each room's members.
+//! * `rows`: rows to domain values; `migrate` and `migrations/`: the schema; `error`: SQLite's
+//!   errors as the store's.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod audiences;
 mod checkpoint;
 mod error;
-mod events;
+mod event_log;
 mod migrate;
 mod open;
 mod options;
-mod readers;
+mod reader_pool;
 mod reads;
 mod rows;
 mod writer;
@@ -305,13 +324,13 @@ impl ChatStore for SqliteStore {
     async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice> {
         self.db
             .readers
-            .read(move |c| events::after(c, account, after, limit))
+            .read(move |c| event_log::after(c, account, after, limit))
             .await
     }
 
     async fn apply(&self, write: Write) -> Result<Committed> {
         // The writer thread leaves the data of message events that carry the applied message
-        // empty (it is never stored: see `events::append`); it is rendered here, off that
+        // empty (it is never stored: see `event_log::append`); it is rendered here, off that
         // thread, which is the bottleneck of concurrent sends.
         let from_applied: Vec<bool> = write
             .events()
@@ -320,7 +339,7 @@ impl ChatStore for SqliteStore {
             .collect();
         let mut committed = self.db.writer.apply(write).await?;
         if from_applied.contains(&true) {
-            let data = events::applied_json(&committed.applied);
+            let data = event_log::applied_json(&committed.applied);
             for (e, fill) in committed.events.iter_mut().zip(from_applied) {
                 if fill {
                     e.data = data.clone();

@@ -3,7 +3,7 @@
 //! of them gets; then the threads that own them.
 //!
 //! Reads run on a fixed set of reader threads, each with its own `query_only` connection (see
-//! `readers`), or on the calling task with [`Options::inline_reads`]; WAL lets them run
+//! `reader_pool`), or on the calling task with [`Options::inline_reads`]; WAL lets them run
 //! concurrently with the writer (see `writer`), and the checkpointer (see `checkpoint`) keeps
 //! the WAL folded back into the database file.
 
@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::internal;
 use crate::options::Options;
-use crate::readers::Readers;
+use crate::reader_pool::ReaderPool;
 use crate::writer::Writer;
 use crate::{checkpoint, migrate};
 
@@ -29,7 +29,7 @@ const WAL_FILE_LIMIT: i64 = 32 << 20;
 /// The open database: its writer, its readers, and its checkpointer.
 pub(crate) struct Db {
     pub(crate) writer: Writer,
-    pub(crate) readers: Readers,
+    pub(crate) readers: ReaderPool,
     // Dropping it stops the checkpointer thread.
     _checkpointer: mpsc::Sender<()>,
 }
@@ -61,7 +61,7 @@ impl Db {
         } else {
             None
         };
-        let readers = Readers::spawn(readers, inline)?;
+        let readers = ReaderPool::spawn(readers, inline)?;
         Ok(Self {
             writer,
             readers,

@@ -1,4 +1,5 @@
-//! The ops on rooms, members, messages, the directory, entitlements and notifications.
+//! Applying a write's op: its SQL on rooms, members, messages, the directory, entitlements
+//! and notifications.
 
 use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::model::{Message, RoomRole};
@@ -10,6 +11,7 @@ use super::pointers::mark_read;
 use crate::error::internal;
 use crate::rows;
 
+/// Applies `op` to `account`'s rows inside the open transaction `tx`.
 pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied> {
     let a = account.0;
     let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<usize> {
@@ -43,7 +45,7 @@ pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied
                 "UPDATE internal_chat_rooms SET archived_at = ?1 WHERE id = ?2 AND account_id = ?3",
                 params![at.0, room.0, a],
             )?;
-            crate::events::forget_room(tx, account, *room)?;
+            crate::event_log::forget_room(tx, account, *room)?;
             Ok(Applied::Done)
         }
         Op::AddMembers { room, members, at } => {

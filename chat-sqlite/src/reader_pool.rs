@@ -30,14 +30,14 @@ type Job = Box<dyn FnOnce(&Connection) + Send>;
 
 /// The reader threads' mailbox, and the connections for reads on the calling task; dropping
 /// it ends the threads once the queue is drained.
-pub(crate) struct Readers {
+pub(crate) struct ReaderPool {
     tx: crossbeam_channel::Sender<Job>,
     /// Connections for reads on the calling task
     /// ([`Options::inline_reads`](crate::Options::inline_reads)).
     inline: Option<Pool<SqliteConnectionManager>>,
 }
 
-impl Readers {
+impl ReaderPool {
     /// Starts one thread per connection of `conns`; `inline`, if any, serves reads on the
     /// calling task.
     pub(crate) fn spawn(
@@ -109,11 +109,11 @@ impl Readers {
 mod tests {
     use super::*;
 
-    fn readers(n: usize) -> Readers {
+    fn readers(n: usize) -> ReaderPool {
         let conns = (0..n)
             .map(|_| Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        Readers::spawn(conns, None).unwrap_or_else(|e| panic!("{e}"))
+        ReaderPool::spawn(conns, None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[tokio::test]
