@@ -17,7 +17,8 @@
 //!
 //! ## Modules
 //!
-//! Dependencies run one way, from the store down to the rows:
+//! Dependencies run one way, from the store down to the rows (`tests/module_graph.rs` fails
+//! on any cycle between these modules):
 //!
 //! * `lib`: [`SqliteStore`], the `ChatStore` trait over the modules below.
 //! * `open`: opens the database — the writer's, the checkpointer's and the readers'
