@@ -243,13 +243,23 @@ mod tests {
         }
     }
 
-    /// One batch: `begin`, a transaction that looks the room up, commit, `end`.
-    fn batch(c: &mut Connection, memo: &mut Audiences, op: &Op, room: RoomId) -> Vec<UserId> {
+    /// A batch of `op` begun and its transaction opened, as the writer does.
+    fn begin<'c>(
+        c: &'c mut Connection,
+        memo: &mut Audiences,
+        op: &Op,
+    ) -> rusqlite::Transaction<'c> {
         memo.begin(std::iter::once(op));
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .unwrap();
         memo.locked(&tx);
+        tx
+    }
+
+    /// One batch: `begin`, a transaction that looks the room up, commit, `end`.
+    fn batch(c: &mut Connection, memo: &mut Audiences, op: &Op, room: RoomId) -> Vec<UserId> {
+        let tx = begin(c, memo, op);
         let users = memo
             .members(&tx, AccountId(1), room)
             .unwrap()
@@ -268,11 +278,7 @@ mod tests {
         add_member(&c, room, 5);
         add_member(&c, room, 2);
         let mut memo = Audiences::default();
-        memo.begin(std::iter::once(&mark_read(room)));
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .unwrap();
-        memo.locked(&tx);
+        let tx = begin(&mut c, &mut memo, &mark_read(room));
         let mut resolve = |rule: AudienceRule| memo.resolve(&tx, AccountId(1), &rule).unwrap();
         let members = resolve(AudienceRule::RoomMembers { room, plus: vec![] });
         assert_eq!(
@@ -329,11 +335,7 @@ mod tests {
             [UserId(1), UserId(2)]
         );
         // Another account's lookup of the same room finds nobody (the room is not its own).
-        memo.begin(std::iter::once(&mark_read(room)));
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .unwrap();
-        memo.locked(&tx);
+        let tx = begin(&mut c, &mut memo, &mark_read(room));
         assert!(memo
             .members(&tx, AccountId(2), room)
             .unwrap()
