@@ -1,6 +1,9 @@
-//! The writer's memory of who is in a room, so that a send does not read every member row of
-//! its room to resolve its event's audience (it did: a tenth of a small send's SQL, and a
-//! scan of a thousand rows per message in a thousand-member room).
+//! Who an event goes to: [`Audiences::resolve`] turns an event's audience rule into its users,
+//! the one place that does.
+//!
+//! A room's members come from the writer's memory of who is in a room, so that a send does not
+//! read every member row of its room to resolve its event's audience (it did: a tenth of a
+//! small send's SQL, and a scan of a thousand rows per message in a thousand-member room).
 //!
 //! Why it cannot go stale:
 //! * every write of this store runs on the writer thread, and only some kinds of write can
@@ -23,6 +26,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chat_core::events::AudienceRule;
 use chat_core::ids::{AccountId, RoomId, UserId};
 use chat_core::store::Op;
 use rusqlite::{params, Connection};
@@ -48,22 +52,25 @@ fn keeps_members(op: &Op) -> bool {
     )
 }
 
-/// A room's members, sorted, as the log stores them (ids and their JSON array).
+/// The users an event goes to (a room's members, or a whole audience), sorted and distinct, as
+/// the log stores them: ids and their JSON array.
 #[derive(Debug, Clone)]
-pub(crate) struct Members {
+pub(crate) struct Recipients {
     /// Sorted, distinct.
     pub(crate) users: Arc<[UserId]>,
     /// `users` as a JSON array of numbers.
     pub(crate) json: Arc<str>,
 }
 
-impl Members {
-    fn new(mut users: Vec<UserId>) -> serde_json::Result<Self> {
+impl Recipients {
+    fn new(mut users: Vec<UserId>) -> rusqlite::Result<Self> {
         users.sort_unstable();
         users.dedup();
         let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+        let json = serde_json::to_string(&ids)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(Self {
-            json: serde_json::to_string(&ids)?.into(),
+            json: json.into(),
             users: users.into(),
         })
     }
@@ -72,7 +79,7 @@ impl Members {
 /// The memo, owned by the writer thread.
 #[derive(Debug, Default)]
 pub(crate) struct Audiences {
-    rooms: HashMap<(i64, RoomId), Members>,
+    rooms: HashMap<(i64, RoomId), Recipients>,
     /// Member ids held in `rooms`.
     held: usize,
     /// `PRAGMA data_version` when last looked at; `None` before the first batch.
@@ -123,6 +130,29 @@ impl Audiences {
         }
     }
 
+    /// The users an event of `account` with audience `rule` goes to. A room's members come
+    /// from [`Audiences::members`].
+    pub(crate) fn resolve(
+        &mut self,
+        tx: &Connection,
+        account: AccountId,
+        rule: &AudienceRule,
+    ) -> rusqlite::Result<Recipients> {
+        let users = match rule {
+            AudienceRule::RoomMembers { room, plus } => {
+                let members = self.members(tx, account, *room)?;
+                if plus.is_empty() {
+                    return Ok(members);
+                }
+                members.users.iter().chain(plus).copied().collect()
+            }
+            AudienceRule::Users(users) => users.clone(),
+            // An audience this backend does not know is empty: fail closed.
+            _ => Vec::new(),
+        };
+        Recipients::new(users)
+    }
+
     /// The members of `room` in `account` (none if the room is not of that account), from the
     /// memo or read inside the open transaction `tx`.
     pub(crate) fn members(
@@ -130,7 +160,7 @@ impl Audiences {
         tx: &Connection,
         account: AccountId,
         room: RoomId,
-    ) -> rusqlite::Result<Members> {
+    ) -> rusqlite::Result<Recipients> {
         let key = (account.0, room);
         if !self.bypass {
             if let Some(m) = self.rooms.get(&key) {
@@ -157,11 +187,11 @@ impl Audiences {
     }
 }
 
-fn read(tx: &Connection, account: AccountId, room: RoomId) -> rusqlite::Result<Members> {
+fn read(tx: &Connection, account: AccountId, room: RoomId) -> rusqlite::Result<Recipients> {
     // The account is checked on the room, once, so that the members come from the
     // `(room_id, user_id)` index alone (filtering each member row on its own `account_id`
     // read every row of a big room). Equivalent because a member row is only ever written
-    // with its room's account (`writes::ops`).
+    // with its room's account (`writes::apply`).
     let users: Vec<UserId> = tx
         .prepare_cached(
             "SELECT mb.user_id FROM internal_chat_members mb WHERE mb.room_id = ?1 \
@@ -169,7 +199,7 @@ fn read(tx: &Connection, account: AccountId, room: RoomId) -> rusqlite::Result<M
         )?
         .query_map(params![room.0, account.0], |r| r.get(0).map(UserId))?
         .collect::<rusqlite::Result<_>>()?;
-    Members::new(users).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    Recipients::new(users)
 }
 
 #[cfg(test)]
@@ -183,6 +213,17 @@ mod tests {
         c.pragma_update(None, "journal_mode", "WAL").unwrap();
         crate::migrate::migrate(&mut c).unwrap();
         c
+    }
+
+    fn add_room(c: &Connection) -> RoomId {
+        let room = RoomId::new();
+        c.execute(
+            "INSERT INTO internal_chat_rooms (id, account_id, type, name, created_by, created_at, updated_at) \
+             VALUES (?1, 1, 'room', 'r', 1, 0, 0)",
+            [room.0],
+        )
+        .unwrap();
+        room
     }
 
     fn add_member(c: &Connection, room: RoomId, user: i64) {
@@ -203,13 +244,23 @@ mod tests {
         }
     }
 
-    /// One batch: `begin`, a transaction that looks the room up, commit, `end`.
-    fn batch(c: &mut Connection, memo: &mut Audiences, op: &Op, room: RoomId) -> Vec<UserId> {
+    /// A batch of `op` begun and its transaction opened, as the writer does.
+    fn begin<'c>(
+        c: &'c mut Connection,
+        memo: &mut Audiences,
+        op: &Op,
+    ) -> rusqlite::Transaction<'c> {
         memo.begin(std::iter::once(op));
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .unwrap();
         memo.locked(&tx);
+        tx
+    }
+
+    /// One batch: `begin`, a transaction that looks the room up, commit, `end`.
+    fn batch(c: &mut Connection, memo: &mut Audiences, op: &Op, room: RoomId) -> Vec<UserId> {
+        let tx = begin(c, memo, op);
         let users = memo
             .members(&tx, AccountId(1), room)
             .unwrap()
@@ -221,16 +272,38 @@ mod tests {
     }
 
     #[test]
+    fn an_audience_resolves_to_its_users_sorted_and_distinct_with_their_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = db(&dir.path().join("r.db"));
+        let room = add_room(&c);
+        add_member(&c, room, 5);
+        add_member(&c, room, 2);
+        let mut memo = Audiences::default();
+        let tx = begin(&mut c, &mut memo, &mark_read(room));
+        let mut resolve = |rule: AudienceRule| memo.resolve(&tx, AccountId(1), &rule).unwrap();
+        let members = resolve(AudienceRule::RoomMembers { room, plus: vec![] });
+        assert_eq!(
+            (&*members.users, &*members.json),
+            (&[UserId(2), UserId(5)][..], "[2,5]")
+        );
+        let plus = vec![UserId(9), UserId(2)];
+        let more = resolve(AudienceRule::RoomMembers { room, plus });
+        assert_eq!(
+            (&*more.users, &*more.json),
+            (&[UserId(2), UserId(5), UserId(9)][..], "[2,5,9]")
+        );
+        let users = resolve(AudienceRule::Users(vec![UserId(3), UserId(1), UserId(3)]));
+        assert_eq!(
+            (&*users.users, &*users.json),
+            (&[UserId(1), UserId(3)][..], "[1,3]")
+        );
+    }
+
+    #[test]
     fn the_memo_outlives_its_own_commits_and_forgets_on_a_member_change() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = db(&dir.path().join("a.db"));
-        let room = RoomId::new();
-        c.execute(
-            "INSERT INTO internal_chat_rooms (id, account_id, type, name, created_by, created_at, updated_at) \
-             VALUES (?1, 1, 'room', 'r', 1, 0, 0)",
-            [room.0],
-        )
-        .unwrap();
+        let room = add_room(&c);
         add_member(&c, room, 1);
         let mut memo = Audiences::default();
         assert_eq!(
@@ -263,11 +336,7 @@ mod tests {
             [UserId(1), UserId(2)]
         );
         // Another account's lookup of the same room finds nobody (the room is not its own).
-        memo.begin(std::iter::once(&mark_read(room)));
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .unwrap();
-        memo.locked(&tx);
+        let tx = begin(&mut c, &mut memo, &mark_read(room));
         assert!(memo
             .members(&tx, AccountId(2), room)
             .unwrap()

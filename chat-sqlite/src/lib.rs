@@ -14,16 +14,40 @@
 //!
 //! All SQL is written as constant statements with bound parameters; every statement names the
 //! account in its `WHERE` clause.
+//!
+//! ## Modules
+//!
+//! Dependencies run one way, from the store down to the rows (`tests/module_graph.rs` fails
+//! on any cycle between these modules):
+//!
+//! * `lib`: [`SqliteStore`], the `ChatStore` trait over the modules below.
+//! * `open`: opens the database — the writer's, the checkpointer's and the readers'
+//!   connections, their pragmas, the migrations — and starts the threads that own them.
+//! * `options`: [`Options`] and [`Retention`].
+//! * `writer`: the writer thread — the write queue, group commit, WAL rewinds between batches.
+//! * `checkpoint`: the checkpointer thread, which folds the WAL back into the database file.
+//! * `reader_pool`: the reader threads and their connections, and reads on the calling task.
+//! * `reads`: the SQL of every read.
+//! * `writes`: the SQL of a write in its transaction — `preconditions`, `apply` (the op),
+//!   `pointers` (read pointers and counters), then its audit, notification and event rows.
+//! * `event_log`: appending, replaying and pruning the event log.
+//! * `audiences`: who an event goes to, and the writer's memo of each room's members.
+//! * `rows`: rows to domain values; `migrate` and `migrations/`: the schema; `error`: SQLite's
+//!   errors as the store's.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod audiences;
-mod db;
-mod events;
+mod checkpoint;
+mod error;
+mod event_log;
 mod migrate;
-mod readers;
+mod open;
+mod options;
+mod reader_pool;
 mod reads;
 mod rows;
+mod writer;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -42,12 +66,12 @@ use chat_core::store::{
 };
 use chat_core::Result;
 
-pub use db::{Options, Retention};
 pub use migrate::SCHEMA_VERSION;
+pub use options::{Options, Retention};
 
 /// The SQLite store. Cheap to share: wrap it in an `Arc` (as `Arc<dyn ChatStore>`).
 pub struct SqliteStore {
-    db: Arc<db::Db>,
+    db: Arc<open::Db>,
     path: PathBuf,
     // Keeps a temporary database's directory alive as long as the store.
     _temp: Option<tempfile::TempDir>,
@@ -78,6 +102,7 @@ impl SqliteStore {
         T: Send + 'static,
     {
         self.db
+            .readers
             .read(move |c| {
                 let tx = c.unchecked_transaction()?;
                 let access = reads::room_access(&tx, account, room, user)?;
@@ -98,7 +123,7 @@ impl SqliteStore {
     /// Opens or creates the database at `path`, migrating it to [`SCHEMA_VERSION`].
     pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let db = db::Db::open(&path, options)?;
+        let db = open::Db::open(&path, options)?;
         Ok(Self {
             db: Arc::new(db),
             path,
@@ -113,7 +138,7 @@ impl SqliteStore {
 
     /// [`SqliteStore::open_temporary`] with options.
     pub fn open_temporary_with(options: &Options) -> Result<Self> {
-        let dir = tempfile::tempdir().map_err(db::internal)?;
+        let dir = tempfile::tempdir().map_err(error::internal)?;
         let mut store = Self::open_with(dir.path().join("chat.db"), options)?;
         store._temp = Some(dir);
         Ok(store)
@@ -134,6 +159,7 @@ impl ChatStore for SqliteStore {
         user: UserId,
     ) -> Result<Option<RoomAccess>> {
         self.db
+            .readers
             .read(move |c| reads::room_access(c, account, room, user))
             .await
     }
@@ -145,6 +171,7 @@ impl ChatStore for SqliteStore {
         user: UserId,
     ) -> Result<Option<MessageAccess>> {
         self.db
+            .readers
             .read(move |c| reads::message_access(c, account, message, user))
             .await
     }
@@ -161,6 +188,7 @@ impl ChatStore for SqliteStore {
             client_id.to_owned(),
         );
         self.db
+            .readers
             .read(move |c| reads::message_by_client_id(c, a, r, u, &key))
             .await
     }
@@ -168,29 +196,38 @@ impl ChatStore for SqliteStore {
     async fn directory(&self, account: AccountId, users: &[UserId]) -> Result<Vec<DirectoryEntry>> {
         let users = users.to_vec();
         self.db
+            .readers
             .read(move |c| reads::directory(c, account, &users))
             .await
     }
 
     async fn entitlements(&self, account: AccountId) -> Result<Entitlements> {
-        self.db.read(move |c| reads::entitlements(c, account)).await
+        self.db
+            .readers
+            .read(move |c| reads::entitlements(c, account))
+            .await
     }
 
     async fn find_dm(&self, account: AccountId, pair: (UserId, UserId)) -> Result<Option<RoomId>> {
         self.db
+            .readers
             .read(move |c| reads::find_dm(c, account, pair))
             .await
     }
 
     async fn live_team_rooms(&self, account: AccountId) -> Result<u64> {
         self.db
+            .readers
             .read(move |c| reads::live_team_rooms(c, account))
             .await
     }
 
     async fn room_detail(&self, scope: &RoomScope) -> Result<Option<RoomDetail>> {
         let (a, r) = (scope.account(), scope.room());
-        self.db.read(move |c| reads::room_detail(c, a, r)).await
+        self.db
+            .readers
+            .read(move |c| reads::room_detail(c, a, r))
+            .await
     }
 
     async fn list_messages(
@@ -201,6 +238,7 @@ impl ChatStore for SqliteStore {
     ) -> Result<Vec<Message>> {
         let (a, r, u) = (scope.account(), scope.room(), scope.user());
         self.db
+            .readers
             .read(move |c| reads::list_messages(c, a, r, u, before_seq, limit))
             .await
     }
@@ -244,12 +282,16 @@ impl ChatStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<RoomSummary>> {
         self.db
+            .readers
             .read(move |c| reads::list_rooms(c, account, user, after, limit))
             .await
     }
 
     async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>> {
-        self.db.read(move |c| reads::unread(c, account, user)).await
+        self.db
+            .readers
+            .read(move |c| reads::unread(c, account, user))
+            .await
     }
 
     async fn list_audit(
@@ -261,6 +303,7 @@ impl ChatStore for SqliteStore {
     ) -> Result<Vec<AuditEntry>> {
         let (a, f) = (scope.account(), filter.clone());
         self.db
+            .readers
             .read(move |c| reads::list_audit(c, a, &f, after.as_ref(), limit))
             .await
     }
@@ -274,19 +317,21 @@ impl ChatStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Notification>> {
         self.db
+            .readers
             .read(move |c| reads::list_notifications(c, account, user, unread_only, after, limit))
             .await
     }
 
     async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice> {
         self.db
-            .read(move |c| events::after(c, account, after, limit))
+            .readers
+            .read(move |c| event_log::after(c, account, after, limit))
             .await
     }
 
     async fn apply(&self, write: Write) -> Result<Committed> {
         // The writer thread leaves the data of message events that carry the applied message
-        // empty (it is never stored: see `events::append`); it is rendered here, off that
+        // empty (it is never stored: see `event_log::append`); it is rendered here, off that
         // thread, which is the bottleneck of concurrent sends.
         let from_applied: Vec<bool> = write
             .events()
@@ -295,7 +340,7 @@ impl ChatStore for SqliteStore {
             .collect();
         let mut committed = self.db.writer.apply(write).await?;
         if from_applied.contains(&true) {
-            let data = events::applied_json(&committed.applied);
+            let data = event_log::applied_json(&committed.applied);
             for (e, fill) in committed.events.iter_mut().zip(from_applied) {
                 if fill {
                     e.data = data.clone();

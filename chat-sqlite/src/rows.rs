@@ -60,7 +60,7 @@ fn opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
     Ok(row.get::<_, Option<i64>>(idx)?.map(Timestamp))
 }
 
-/// A room from [`ROOM_COLS`] starting at `o`.
+/// A room from [`room_cols!`] starting at `o`.
 pub(crate) fn room(row: &Row<'_>, o: usize) -> rusqlite::Result<Room> {
     Ok(Room {
         id: RoomId(row.get::<_, Uuid>(o)?),
@@ -75,7 +75,7 @@ pub(crate) fn room(row: &Row<'_>, o: usize) -> rusqlite::Result<Room> {
     })
 }
 
-/// A member from [`MEMBER_COLS`] starting at `o`.
+/// A member from [`member_cols!`] starting at `o`.
 pub(crate) fn member(row: &Row<'_>, o: usize) -> rusqlite::Result<Member> {
     Ok(Member {
         user_id: UserId(row.get(o)?),
@@ -86,7 +86,7 @@ pub(crate) fn member(row: &Row<'_>, o: usize) -> rusqlite::Result<Member> {
     })
 }
 
-/// A message from [`MESSAGE_COLS`] starting at `o`.
+/// A message from [`message_cols!`] starting at `o`.
 pub(crate) fn message(row: &Row<'_>, o: usize) -> rusqlite::Result<Message> {
     let mentions: String = row.get(o + 6)?;
     let mentions: Vec<i64> =

@@ -1,10 +1,11 @@
 //! The one write path: preconditions, the op, the audit, notification and event rows of each
 //! write, in `BEGIN IMMEDIATE` transactions on the writer connection — one per write, or one
 //! per batch of concurrent writes (group commit), so that a failed write still rolls back
-//! alone. One concern per submodule: the facts a write relies on (`preconditions`), the ops
-//! on rooms, members and messages (`ops`), read pointers and counters (`pointers`).
+//! alone. One concern per submodule: the facts a write relies on (`preconditions`), the SQL
+//! of each kind of op on rooms, members, messages, the directory and notifications (`apply`),
+//! read pointers and counters (`pointers`).
 
-mod ops;
+mod apply;
 mod pointers;
 mod preconditions;
 
@@ -13,8 +14,9 @@ use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::audiences::Audiences;
-use crate::db::{internal, Retention};
-use crate::events::Heads;
+use crate::error::internal;
+use crate::event_log::Heads;
+use crate::options::Retention;
 
 /// Applies a batch of writes in one transaction; each write succeeds or fails on its own,
 /// and none is reported successful unless the transaction commits.
@@ -168,7 +170,7 @@ fn perform(
     audiences: &mut Audiences,
 ) -> Result<Committed> {
     let account = write.account();
-    let applied = ops::op(tx, account, write.op())?;
+    let applied = apply::op(tx, account, write.op())?;
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO internal_chat_audit (id, account_id, actor_id, action, target_id, metadata, created_at) \
@@ -207,7 +209,7 @@ fn perform(
         .map_err(internal)?;
     }
     drop(stmt);
-    let events = crate::events::append(
+    let events = crate::event_log::append(
         tx,
         account,
         write.events(),

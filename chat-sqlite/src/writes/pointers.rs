@@ -6,7 +6,7 @@ use chat_core::model::ReadState;
 use chat_core::Result;
 use rusqlite::{params, Connection};
 
-use crate::db::internal;
+use crate::error::internal;
 
 /// Moves `user`'s pointer forward to `to` (below the room's newest message), lowering the
 /// counters by what is now read. Cost is proportional to the messages newly read, never to

@@ -1,7 +1,7 @@
 //! The event log: appended inside the write transaction, read by subscribers, pruned by
 //! retention.
 
-use chat_core::events::{Audience, AudienceRule, Event, EventDraft, EventType, LogSlice, Payload};
+use chat_core::events::{Audience, Event, EventDraft, EventType, LogSlice, Payload};
 use chat_core::ids::{AccountId, RoomId, Timestamp, UserId};
 use chat_core::store::Applied;
 use chat_core::Result;
@@ -9,7 +9,8 @@ use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::audiences::Audiences;
-use crate::db::{internal, Retention};
+use crate::error::internal;
+use crate::options::Retention;
 
 /// Prune an account's log every this many events (amortizes the DELETE).
 const PRUNE_EVERY: i64 = 256;
@@ -22,36 +23,6 @@ pub(crate) fn applied_json(applied: &Applied) -> serde_json::Value {
         Applied::Read(r) => serde_json::json!(r),
         _ => serde_json::Value::Null,
     }
-}
-
-/// The users an event goes to, sorted and distinct, and their JSON array as the log stores
-/// it. A room's members come from the writer's memo ([`Audiences`]).
-fn audience(
-    tx: &Connection,
-    account: AccountId,
-    rule: &AudienceRule,
-    audiences: &mut Audiences,
-) -> rusqlite::Result<(Vec<UserId>, std::sync::Arc<str>)> {
-    let mut users = match rule {
-        AudienceRule::RoomMembers { room, plus } => {
-            let members = audiences.members(tx, account, *room)?;
-            if plus.is_empty() {
-                return Ok((members.users.to_vec(), members.json));
-            }
-            let mut users = members.users.to_vec();
-            users.extend(plus.iter().copied());
-            users
-        }
-        AudienceRule::Users(users) => users.clone(),
-        // An audience this backend does not know is empty: fail closed.
-        _ => Vec::new(),
-    };
-    users.sort_unstable();
-    users.dedup();
-    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
-    let json = serde_json::to_string(&ids)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    Ok((users, json.into()))
 }
 
 /// The newest id ever handed out in an account's log — the larger of the newest row's and the
@@ -119,8 +90,9 @@ pub(crate) fn append(
             _ if d.message_id.is_some() => serde_json::Value::Null,
             _ => applied_json(applied),
         };
-        let (users, audience_json) =
-            audience(tx, account, &d.audience, audiences).map_err(internal)?;
+        let to = audiences
+            .resolve(tx, account, &d.audience)
+            .map_err(internal)?;
         let stored = match d.message_id {
             Some(_) => String::new(),
             None => data.to_string(),
@@ -132,7 +104,7 @@ pub(crate) fn append(
             d.room_id.map(|r| r.0),
             ts.0,
             stored,
-            &*audience_json,
+            &*to.json,
             d.message_id.map(|m| m.0)
         ])
         .map_err(internal)?;
@@ -143,7 +115,7 @@ pub(crate) fn append(
             d.room_id,
             ts,
             data,
-            Audience::users(users),
+            Audience::users(to.users.to_vec()),
         ));
     }
     heads.insert(a, last);
@@ -295,6 +267,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use std::time::Duration;
+
+    use chat_core::events::AudienceRule;
 
     use super::*;
 

@@ -1,5 +1,6 @@
 //! The reader threads: a fixed set of threads, each owning one `query_only` connection, that
-//! take reads from one shared queue.
+//! take reads from one shared queue; and the connections for reads on the calling task
+//! ([`Options::inline_reads`]). WAL lets reads run concurrently with the writer.
 //!
 //! Why not tokio's blocking pool: `spawn_blocking` starts (or wakes) a thread per concurrent
 //! read, and with more reads in flight than connections those threads then queue again inside
@@ -10,27 +11,39 @@
 //! read before sleeping shortened sequential tails in the bench but gave the server nothing
 //! on two cores: left out, see README "Performance".) A read whose caller has gone away (a
 //! dropped request) is skipped rather than run for nobody.
+//!
+//! [`Options::inline_reads`]: crate::Options::inline_reads
 
 use std::panic::AssertUnwindSafe;
 use std::thread;
 
 use chat_core::{ChatError, Result};
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::db::internal;
+use crate::error::internal;
 
 /// A read waiting for a thread: it runs the caller's closure and sends back the outcome.
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
-/// The reader threads' mailbox; dropping it ends the threads once the queue is drained.
-pub(crate) struct Readers {
+/// The reader threads' mailbox, and the connections for reads on the calling task; dropping
+/// it ends the threads once the queue is drained.
+pub(crate) struct ReaderPool {
     tx: crossbeam_channel::Sender<Job>,
+    /// Connections for reads on the calling task
+    /// ([`Options::inline_reads`](crate::Options::inline_reads)).
+    inline: Option<Pool<SqliteConnectionManager>>,
 }
 
-impl Readers {
-    /// Starts one thread per connection.
-    pub(crate) fn spawn(conns: Vec<Connection>) -> Result<Self> {
+impl ReaderPool {
+    /// Starts one thread per connection of `conns`; `inline`, if any, serves reads on the
+    /// calling task.
+    pub(crate) fn spawn(
+        conns: Vec<Connection>,
+        inline: Option<Pool<SqliteConnectionManager>>,
+    ) -> Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
@@ -53,11 +66,25 @@ impl Readers {
                 })
                 .map_err(internal)?;
         }
-        Ok(Self { tx })
+        Ok(Self { tx, inline })
+    }
+
+    /// Runs a read on a reader thread, or on the calling task when
+    /// [`Options::inline_reads`](crate::Options::inline_reads) is on and one of its
+    /// connections is free.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        if let Some(conn) = self.inline.as_ref().and_then(Pool::try_get) {
+            return f(&conn).map_err(internal);
+        }
+        self.run(f).await
     }
 
     /// Runs `f` on a reader thread; resolves with its outcome.
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T>
+    async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -82,11 +109,11 @@ impl Readers {
 mod tests {
     use super::*;
 
-    fn readers(n: usize) -> Readers {
+    fn readers(n: usize) -> ReaderPool {
         let conns = (0..n)
             .map(|_| Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        Readers::spawn(conns).unwrap_or_else(|e| panic!("{e}"))
+        ReaderPool::spawn(conns, None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[tokio::test]

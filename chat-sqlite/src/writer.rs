@@ -1,0 +1,173 @@
+//! The writer thread: the write queue, group commit, and the WAL rewinds between batches.
+//!
+//! SQLite allows one writer at a time; rather than letting connections fight over the lock
+//! (`SQLITE_BUSY`), every write goes to a single dedicated thread that owns the only writing
+//! connection and runs writes as `BEGIN IMMEDIATE … COMMIT`, batching concurrent ones
+//! (group commit, see [`Options::group_commit`]). The checkpointer thread folds the WAL back
+//! into the database file (see `checkpoint`), and the writer rewinds the WAL between batches
+//! when sustained writes leave it no quiet moment.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+
+use chat_core::store::{Committed, Write};
+use chat_core::{ChatError, Result};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::audiences::Audiences;
+use crate::error::internal;
+use crate::options::Options;
+use crate::writes;
+
+/// A write waiting for the writer thread, and where to send its outcome.
+struct Job {
+    write: Write,
+    reply: oneshot::Sender<Result<Committed>>,
+}
+
+/// How long the writer keeps polling for the next write before it sleeps.
+const WRITER_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// The next job, or `None` once every sender is gone. A caller that sends again right after
+/// its answer (a closed loop, a burst) finds the writer still awake: waking a sleeping thread
+/// costs tens of microseconds on a virtual machine, as much as a small write's SQL. The spin
+/// is bounded, so an idle store costs at most [`WRITER_SPIN`] of CPU per batch.
+fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
+    let start = std::time::Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) if start.elapsed() >= WRITER_SPIN => {
+                return rx.recv().ok()
+            }
+            Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    }
+}
+
+/// The writer thread's mailbox.
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Applies `write` on the writer thread; resolves once its transaction has committed.
+    pub(crate) async fn apply(&self, write: Write) -> Result<Committed> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Job { write, reply })
+            .map_err(|_| ChatError::internal("sqlite writer thread is gone"))?;
+        wait.await
+            .map_err(|_| ChatError::internal("sqlite writer dropped a job"))?
+    }
+
+    /// Starts the writer thread on `conn`; `rewind` is raised by the checkpointer when the
+    /// WAL has grown past [`REWIND_FRAMES`](crate::checkpoint::REWIND_FRAMES).
+    pub(crate) fn spawn(
+        mut conn: Connection,
+        opts: &Options,
+        rewind: Arc<AtomicBool>,
+    ) -> Result<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let retention = opts.retention;
+        let busy_timeout = std::time::Duration::from_millis(u64::from(opts.busy_timeout_ms));
+        let max_batch = if opts.group_commit {
+            opts.max_batch.max(1)
+        } else {
+            1
+        };
+        thread::Builder::new()
+            .name("chat-sqlite-writer".into())
+            .spawn(move || {
+                let mut rewinds = Rewinds::default();
+                let mut audiences = Audiences::default();
+                while let Some(first) = next_job(&rx) {
+                    // Group commit: whatever queued up while the last batch was committing
+                    // goes into this one. A lone writer never waits for company.
+                    let mut batch = vec![first];
+                    while batch.len() < max_batch {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let writes: Vec<&Write> = batch.iter().map(|j| &j.write).collect();
+                    // A panicking write (a bug) must not take every later write down with it:
+                    // its transaction rolls back as it unwinds and its callers see an error.
+                    let run = std::panic::AssertUnwindSafe(|| {
+                        writes::apply_batch(&mut conn, &writes, &retention, &mut audiences)
+                    });
+                    let results = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                        tracing::error!("sqlite writer panicked; batch rolled back");
+                        audiences.forget();
+                        writes
+                            .iter()
+                            .map(|_| Err(ChatError::internal("writer panicked")))
+                            .collect()
+                    });
+                    drop(writes);
+                    for (job, result) in batch.into_iter().zip(results) {
+                        // The caller may have gone away; the write stands either way.
+                        let _ = job.reply.send(result);
+                    }
+                    if rewind.swap(false, Ordering::Relaxed) {
+                        rewinds.attempt(&conn, busy_timeout);
+                    }
+                }
+            })
+            .map_err(internal)?;
+        Ok(Self { tx })
+    }
+}
+
+/// How long a rewind waits for readers on older snapshots: reads take milliseconds, and
+/// every queued write waits meanwhile.
+const REWIND_WAIT: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// The writer's rewinds of the WAL, and when to try again after one could not finish.
+#[derive(Default)]
+struct Rewinds {
+    not_before: Option<std::time::Instant>,
+    backoff: std::time::Duration,
+}
+
+impl Rewinds {
+    /// Copies the rest of the WAL back and makes the next commit start the WAL over, waiting
+    /// at most [`REWIND_WAIT`] for readers still on older snapshots. A reader that holds one
+    /// longer (a backup, an ops shell) pins the WAL whatever the writer does: the rewind is
+    /// then retried after a backoff (1 s doubling to 30 s) instead of stalling writes again
+    /// every 100 ms.
+    fn attempt(&mut self, conn: &Connection, busy_timeout: std::time::Duration) {
+        let now = std::time::Instant::now();
+        if self.not_before.is_some_and(|t| now < t) {
+            return;
+        }
+        let done = conn
+            .busy_timeout(REWIND_WAIT)
+            .and_then(|()| {
+                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+            })
+            .map(|busy| busy == 0);
+        if let Err(e) = conn.busy_timeout(busy_timeout) {
+            tracing::error!(error = %e, "cannot restore the writer's busy timeout");
+        }
+        match done {
+            Ok(true) => *self = Self::default(),
+            Ok(false) | Err(_) => {
+                self.backoff = (self.backoff * 2).clamp(
+                    std::time::Duration::from_secs(1),
+                    std::time::Duration::from_secs(30),
+                );
+                self.not_before = Some(now + self.backoff);
+                tracing::warn!(
+                    retry_in = ?self.backoff,
+                    error = ?done.err().map(|e| e.to_string()),
+                    "WAL rewind could not finish: a reader holds an old snapshot"
+                );
+            }
+        }
+    }
+}
