@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use crate::store::AuditFilter;
 use crate::{
-    Actor, AuditAction, Chat, ChatError, Entitlements, Identity, NewMessage, NewRoom, RoomType,
-    UserId,
+    Actor, AuditAction, Chat, ChatError, Entitlements, Identity, Message, NewMessage, NewRoom,
+    RoomId, RoomType, UserId,
 };
 use proptest::test_runner::TestCaseError;
 
@@ -103,6 +103,95 @@ pub async fn run(factory: fn() -> TestBackend, steps: &[Op]) -> Result<(), TestC
 }
 
 impl Harness {
+    /// Checks a message the store says it stored against the model's plan, then applies it.
+    fn stored_send(&mut self, u: usize, id: RoomId, msg: &Message, plan: SendPlan) -> R {
+        let SendPlan::New {
+            room: r,
+            content,
+            mentions,
+            kind,
+            client_id,
+        } = plan
+        else {
+            return Err(format!(
+                "stored a message the model sees as a repeat: {msg:?}"
+            ));
+        };
+        ensure_eq!(msg.seq, self.model.rooms[r].last_seq + 1, "seq");
+        ensure_eq!(msg.room_id, id, "room_id");
+        ensure_eq!(msg.sender_id, USERS[u].id, "sender_id");
+        ensure_eq!(msg.content, Some(content), "stored content");
+        ensure_eq!(msg.mentions, mentions, "mentions");
+        ensure_eq!(msg.message_type, kind, "message_type");
+        ensure_eq!(msg.client_id, client_id, "client_id");
+        ensure!(
+            msg.edited_at.is_none() && msg.deleted_at.is_none(),
+            "a new message is neither edited nor deleted: {msg:?}"
+        );
+        self.model.apply_send(u, r, msg);
+        self.see_message(u, msg)
+    }
+
+    /// Sends at once. Each is admitted and planned against the state before the burst — a
+    /// send changes no membership, so no send's outcome depends on another's — then all run
+    /// concurrently, and the stored ones are applied to the model in the order the store
+    /// gave them (by room, then `seq`), which also checks that each room's `seq` goes on
+    /// without a gap or a repeat.
+    async fn burst(&mut self, sends: &[Op]) -> R {
+        let mut calls = Vec::new();
+        for op in sends {
+            let Op::Send {
+                content, mentions, ..
+            } = op
+            else {
+                return Err(format!("a burst holds only sends: {op:?}"));
+            };
+            let (u, id, _) = self.model.resolve(op);
+            let entered = self.chat.enter(identity(u)).await;
+            let admitted = match self.model.enter(u) {
+                Kind::Ok => Ok(()),
+                k => Err(k),
+            };
+            same_kind(&entered, &admitted)?;
+            let Ok(actor) = entered else {
+                continue;
+            };
+            let acc = USERS[u].account;
+            let content = CONTENTS[usize::from(*content) % CONTENTS.len()];
+            let mentions: Vec<UserId> = mentions
+                .iter()
+                .map(|r| Model::resolve_user(acc, *r))
+                .collect();
+            let plan = self.model.send(u, id, content, &mentions, None);
+            let input = NewMessage {
+                content: content.to_owned(),
+                message_type: None,
+                mentions,
+                client_id: None,
+            };
+            calls.push((u, id, actor, input, plan));
+        }
+        let results = futures::future::join_all(
+            calls
+                .iter()
+                .map(|(_, id, actor, input, _)| self.chat.send_message(actor, *id, input.clone())),
+        )
+        .await;
+        let mut stored = Vec::new();
+        for ((u, id, _, _, plan), got) in calls.into_iter().zip(results) {
+            same_kind(&got, &plan)?;
+            if let (Ok((msg, was_stored)), Ok(plan)) = (got, plan) {
+                ensure!(was_stored, "a send without a client id must store: {msg:?}");
+                stored.push((u, id, msg, plan));
+            }
+        }
+        stored.sort_by_key(|(_, id, msg, _)| (*id, msg.seq));
+        for (u, id, msg, plan) in stored {
+            self.stored_send(u, id, &msg, plan)?;
+        }
+        Ok(())
+    }
+
     async fn new(backend: TestBackend) -> R<Self> {
         let chat = Chat::new(backend.store);
         let mut actors = Vec::new();
@@ -147,6 +236,7 @@ impl Harness {
                 (a.enabled, a.max_rooms, a.max_members) = (*enabled, *max_rooms, *max_members);
                 return Ok(());
             }
+            Op::Burst(sends) => return self.burst(sends).await,
             Op::SetActive { user, active } => {
                 let u = usize::from(*user) % USERS.len();
                 let id = identity(u);
@@ -310,30 +400,8 @@ impl Harness {
                         self.see_message(u, &msg)?;
                     }
                     (Ok((msg, stored)), Ok(plan @ SendPlan::New { .. })) => {
-                        let SendPlan::New {
-                            room: r,
-                            content,
-                            mentions,
-                            kind,
-                            client_id,
-                        } = plan
-                        else {
-                            unreachable!()
-                        };
                         ensure!(stored, "a new message must say stored");
-                        ensure_eq!(msg.seq, self.model.rooms[r].last_seq + 1, "seq");
-                        ensure_eq!(msg.room_id, id, "room_id");
-                        ensure_eq!(msg.sender_id, me, "sender_id");
-                        ensure_eq!(msg.content, Some(content), "stored content");
-                        ensure_eq!(msg.mentions, mentions, "mentions");
-                        ensure_eq!(msg.message_type, kind, "message_type");
-                        ensure_eq!(msg.client_id, client_id, "client_id");
-                        ensure!(
-                            msg.edited_at.is_none() && msg.deleted_at.is_none(),
-                            "a new message is neither edited nor deleted: {msg:?}"
-                        );
-                        self.model.apply_send(u, r, &msg);
-                        self.see_message(u, &msg)?;
+                        self.stored_send(u, id, &msg, plan)?;
                     }
                     _ => {}
                 }
@@ -443,7 +511,7 @@ impl Harness {
                 self.misuse_cursors(u, &actor, *other, *room, *other_room)
                     .await?
             }
-            Op::SetEntitlements { .. } | Op::SetActive { .. } => unreachable!(),
+            Op::SetEntitlements { .. } | Op::SetActive { .. } | Op::Burst(_) => unreachable!(),
         }
         Ok(())
     }

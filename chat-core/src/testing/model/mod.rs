@@ -46,6 +46,11 @@ macro_rules! chat_store_model {
         }
 
         #[test]
+        fn model_concurrent_sends() {
+            $crate::testing::model::concurrent_sequences($factory);
+        }
+
+        #[test]
         fn model_fixed_sequences() {
             $crate::testing::model::fixed_sequences($factory);
         }
@@ -79,9 +84,23 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Random sequences against fresh stores from `factory` and the model; panics with the
 /// minimal failing sequence.
 pub fn random_sequences(factory: fn() -> TestBackend) {
+    run_all(factory, ops::sequence(MAX_STEPS));
+}
+
+/// The same with bursts of concurrent sends among the steps: a backend that batches writes
+/// (SQLite's group commit) really forms batches of different rooms and senders, and the
+/// model checks every message, counter and event as the store ordered them.
+pub fn concurrent_sequences(factory: fn() -> TestBackend) {
+    run_all(factory, ops::concurrent_sequence(MAX_STEPS));
+}
+
+fn run_all(
+    factory: fn() -> TestBackend,
+    sequences: impl proptest::strategy::Strategy<Value = Vec<ops::Op>>,
+) {
     let rt = runtime();
     let mut runner = TestRunner::new(config());
-    let result = runner.run(&ops::sequence(MAX_STEPS), |steps| {
+    let result = runner.run(&sequences, |steps| {
         rt.block_on(harness::run(factory, &steps))
     });
     if let Err(e) = result {

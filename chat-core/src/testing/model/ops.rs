@@ -86,6 +86,9 @@ pub enum Op {
         mentions: Vec<UserRef>,
         client_id: Option<u8>,
     },
+    /// `Op::Send`s (without client ids) that run at once, so that a backend's write
+    /// batching really forms; their effects are checked in the order the store gave them.
+    Burst(Vec<Op>),
     Edit {
         actor: u8,
         msg: u8,
@@ -229,11 +232,7 @@ pub fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(actor, room, users, role)| Op::AddMembers { actor, room, users, role }),
         2 => (room_actor(), target(), prop::option::weighted(0.6, user_ref()))
             .prop_map(|(actor, room, user)| Op::Remove { actor, room, user }),
-        12 => (room_actor(), target(), content(), prop_oneof![3 => Just(vec![]), 2 => users(2)],
-              prop::option::weighted(0.4, 0..4u8))
-            .prop_map(|(actor, room, content, mentions, client_id)| Op::Send {
-                actor, room, content, mentions, client_id
-            }),
+        12 => send(prop::option::weighted(0.4, 0..4u8)),
         2 => (room_actor(), target(), content()).prop_map(|(actor, msg, content)| Op::Edit { actor, msg, content }),
         2 => (room_actor(), target()).prop_map(|(actor, msg)| Op::Delete { actor, msg }),
         4 => (room_actor(), target(), prop::option::weighted(0.5, target()))
@@ -256,6 +255,40 @@ pub fn op() -> impl Strategy<Value = Op> {
             }),
         1 => (actor(), prop::bool::weighted(0.4)).prop_map(|(user, active)| Op::SetActive { user, active }),
     ]
+}
+
+/// A send, with a client id from `client_id`.
+fn send(client_id: impl Strategy<Value = Option<u8>>) -> impl Strategy<Value = Op> {
+    (
+        room_actor(),
+        target(),
+        content(),
+        prop_oneof![3 => Just(vec![]), 2 => users(2)],
+        client_id,
+    )
+        .prop_map(|(actor, room, content, mentions, client_id)| Op::Send {
+            actor,
+            room,
+            content,
+            mentions,
+            client_id,
+        })
+}
+
+/// Like [`sequence`], with bursts of 2 to 12 concurrent sends among the steps.
+pub fn concurrent_sequence(max: usize) -> impl Strategy<Value = Vec<Op>> {
+    let step = prop_oneof![
+        2 => op(),
+        1 => prop::collection::vec(send(Just(None)), 2..=12).prop_map(Op::Burst),
+    ];
+    (
+        prop::collection::vec(create(), 1..=4),
+        prop::collection::vec(step, 1..=max - 4),
+    )
+        .prop_map(|(mut first, rest)| {
+            first.extend(rest);
+            first
+        })
 }
 
 impl Op {
@@ -301,7 +334,7 @@ impl Op {
             | Op::Unread { actor }
             | Op::ListAudit { actor, .. }
             | Op::CursorMisuse { actor, .. } => Some(*actor),
-            Op::SetEntitlements { .. } | Op::SetActive { .. } => None,
+            Op::SetEntitlements { .. } | Op::SetActive { .. } | Op::Burst(_) => None,
         }
     }
 }
