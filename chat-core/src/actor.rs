@@ -52,6 +52,11 @@ impl Actor {
         self
     }
 
+    /// Permission to read the actor's own lists from the store.
+    pub(crate) fn own(&self) -> crate::store::UserScope {
+        crate::store::UserScope::new(self.account, self.user)
+    }
+
     /// The scope of the actor's own lists (rooms, notifications) in cursors.
     pub(crate) fn scope_key(&self) -> String {
         format!("{}:{}", self.account, self.user)

@@ -1,7 +1,8 @@
 //! The one error type of the library.
 //!
 //! Each variant is one error code of the HTTP contract, so the server maps them in a single
-//! `match` and embedders get the same distinctions. `Internal` carries the detail for logs;
+//! `match` and embedders get the same distinctions. `Backend` (a store's failure, with its
+//! source) and `Internal` carry the detail for logs;
 //! [`ChatError::public_message`] is what a client may see.
 
 use std::fmt;
@@ -69,7 +70,10 @@ pub enum ChatError {
         /// Seconds to wait, at least 1.
         retry_after_secs: u64,
     },
-    /// Anything else: a bug, the disk, the database (500 `internal`). The detail is for logs.
+    /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
+    #[error(transparent)]
+    Backend(#[from] crate::store::BackendError),
+    /// Anything else, a bug in this library (500 `internal`). The detail is for logs.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -88,7 +92,7 @@ impl ChatError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// Wraps a backend failure; the text goes to logs only.
+    /// An internal failure; the text goes to logs only.
     pub fn internal(detail: impl fmt::Display) -> Self {
         Self::Internal(detail.to_string())
     }
@@ -106,7 +110,7 @@ impl ChatError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Internal(_) => "internal",
+            Self::Backend(_) | Self::Internal(_) => "internal",
         }
     }
 
@@ -123,14 +127,14 @@ impl ChatError {
             Self::PayloadTooLarge => 413,
             Self::Validation(_) => 422,
             Self::RateLimited { .. } => 429,
-            Self::Internal(_) => 500,
+            Self::Backend(_) | Self::Internal(_) => 500,
         }
     }
 
     /// Text safe to show a client: internal details are replaced by a generic sentence.
     pub fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => "internal error".to_owned(),
+            Self::Backend(_) | Self::Internal(_) => "internal error".to_owned(),
             // The detail names internal facts (which precondition, whose membership).
             Self::Conflict(_) => "the resource changed while the request ran; retry".to_owned(),
             other => other.to_string(),

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
-use chat_core::Result;
+use crate::error::Result;
 use rusqlite::Connection;
 
 use crate::error::internal;

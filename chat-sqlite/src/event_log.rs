@@ -1,10 +1,10 @@
 //! The event log: appended inside the write transaction, read by subscribers, pruned by
 //! retention.
 
+use crate::error::Result;
 use chat_core::events::{Audience, Event, EventDraft, EventType, LogSlice, Payload};
 use chat_core::ids::{AccountId, RoomId, Timestamp, UserId};
 use chat_core::store::Applied;
-use chat_core::Result;
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -305,7 +305,7 @@ mod tests {
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
-            .map(Result::unwrap)
+            .map(std::result::Result::unwrap)
             .collect()
     }
 

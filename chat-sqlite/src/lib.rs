@@ -53,6 +53,7 @@ mod writes;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::error::Result;
 use async_trait::async_trait;
 use chat_core::events::{LogSlice, Payload};
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
@@ -62,9 +63,9 @@ use chat_core::model::{
 };
 use chat_core::store::{
     AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember, DecideRoom,
-    MemberScope, MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope, Write,
+    MemberScope, MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope,
+    UserScope, Write,
 };
-use chat_core::Result;
 
 pub use migrate::SCHEMA_VERSION;
 pub use options::{Options, Retention};
@@ -94,7 +95,7 @@ impl SqliteStore {
         account: AccountId,
         room: RoomId,
         user: UserId,
-        decide: Box<dyn FnOnce(Option<RoomAccess>) -> Result<S> + Send>,
+        decide: Box<dyn FnOnce(Option<RoomAccess>) -> chat_core::Result<S> + Send>,
         read: impl FnOnce(&rusqlite::Connection, S) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T>
     where
@@ -108,7 +109,7 @@ impl SqliteStore {
                 let access = reads::room_access(&tx, account, room, user)?;
                 let out = match decide(access) {
                     Ok(scope) => Ok(read(&tx, scope)?),
-                    Err(refused) => Err(refused),
+                    Err(refused) => Err(chat_core::store::StoreError::Refused(refused)),
                 };
                 tx.commit()?;
                 Ok(out)
@@ -244,7 +245,7 @@ impl ChatStore for SqliteStore {
     }
 
     /// Both reads on one reader thread, in one snapshot: one hand-off instead of two.
-    async fn room_messages(
+    async fn list_messages_decided(
         &self,
         account: AccountId,
         room: RoomId,
@@ -260,7 +261,7 @@ impl ChatStore for SqliteStore {
         self.decided(account, room, user, decide, read).await
     }
 
-    /// As [`SqliteStore::room_messages`].
+    /// As [`SqliteStore::list_messages_decided`].
     async fn room_detail_decided(
         &self,
         account: AccountId,
@@ -276,18 +277,19 @@ impl ChatStore for SqliteStore {
 
     async fn list_rooms(
         &self,
-        account: AccountId,
-        user: UserId,
+        scope: &UserScope,
         after: Option<RoomPosition>,
         limit: u32,
     ) -> Result<Vec<RoomSummary>> {
+        let (account, user) = (scope.account(), scope.user());
         self.db
             .readers
             .read(move |c| reads::list_rooms(c, account, user, after, limit))
             .await
     }
 
-    async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>> {
+    async fn unread(&self, scope: &UserScope) -> Result<Vec<RoomUnread>> {
+        let (account, user) = (scope.account(), scope.user());
         self.db
             .readers
             .read(move |c| reads::unread(c, account, user))
@@ -310,12 +312,12 @@ impl ChatStore for SqliteStore {
 
     async fn list_notifications(
         &self,
-        account: AccountId,
-        user: UserId,
+        scope: &UserScope,
         unread_only: bool,
         after: Option<NotificationPosition>,
         limit: u32,
     ) -> Result<Vec<Notification>> {
+        let (account, user) = (scope.account(), scope.user());
         self.db
             .readers
             .read(move |c| reads::list_notifications(c, account, user, unread_only, after, limit))

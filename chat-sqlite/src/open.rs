@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc};
 
-use chat_core::{ChatError, Result};
+use crate::error::Result;
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -42,7 +42,7 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(internal)?;
         pragmas(&conn, opts).map_err(internal)?;
-        migrate::migrate(&mut conn).map_err(ChatError::Internal)?;
+        migrate::migrate(&mut conn).map_err(crate::error::internal)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(internal)?;
         conn.pragma_update(None, "journal_size_limit", WAL_FILE_LIMIT)

@@ -17,7 +17,7 @@
 use std::panic::AssertUnwindSafe;
 use std::thread;
 
-use chat_core::{ChatError, Result};
+use crate::error::Result;
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
@@ -99,9 +99,9 @@ impl ReaderPool {
         });
         self.tx
             .send(job)
-            .map_err(|_| ChatError::internal("sqlite reader threads are gone"))?;
+            .map_err(|_| crate::error::internal("sqlite reader threads are gone"))?;
         wait.await
-            .map_err(|_| ChatError::internal("sqlite reader dropped a read"))?
+            .map_err(|_| crate::error::internal("sqlite reader dropped a read"))?
     }
 }
 
@@ -127,7 +127,10 @@ mod tests {
         let err = r
             .run(|c| c.query_row("SELECT * FROM nowhere", [], |row| row.get::<_, i64>(0)))
             .await;
-        assert!(matches!(err, Err(ChatError::Internal(_))), "{err:?}");
+        assert!(
+            matches!(err, Err(chat_core::store::StoreError::Backend(_))),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
+use crate::error::Result;
 use chat_core::store::{Committed, Write};
-use chat_core::{ChatError, Result};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
@@ -59,9 +59,9 @@ impl Writer {
         let (reply, wait) = oneshot::channel();
         self.tx
             .send(Job { write, reply })
-            .map_err(|_| ChatError::internal("sqlite writer thread is gone"))?;
+            .map_err(|_| crate::error::internal("sqlite writer thread is gone"))?;
         wait.await
-            .map_err(|_| ChatError::internal("sqlite writer dropped a job"))?
+            .map_err(|_| crate::error::internal("sqlite writer dropped a job"))?
     }
 
     /// Starts the writer thread on `conn`; `rewind` is raised by the checkpointer when the
@@ -105,7 +105,7 @@ impl Writer {
                         audiences.forget();
                         writes
                             .iter()
-                            .map(|_| Err(ChatError::internal("writer panicked")))
+                            .map(|_| Err(crate::error::internal("writer panicked")))
                             .collect()
                     });
                     drop(writes);

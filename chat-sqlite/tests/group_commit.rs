@@ -64,7 +64,7 @@ async fn a_failing_write_rolls_back_alone_inside_a_batch() {
     for (i, t) in tasks.into_iter().enumerate() {
         match (i % 2, t.await.unwrap()) {
             (0, Ok(Some(seq))) => seqs.push(seq),
-            (1, Err(ChatError::Internal(_))) => {}
+            (1, Err(ChatError::Backend(_))) => {}
             (kind, other) => panic!("task {i} ({kind}): {other:?}"),
         }
     }

@@ -105,6 +105,6 @@ impl Chat {
 
     /// The account's entitlements (defaults: enabled, no limits).
     pub async fn entitlements(&self, account: AccountId) -> Result<Entitlements> {
-        self.store.entitlements(account).await
+        Ok(self.store.entitlements(account).await?)
     }
 }

@@ -211,7 +211,7 @@ impl Chat {
         });
         let items = self
             .store
-            .room_messages(
+            .list_messages_decided(
                 actor.account,
                 room,
                 actor.user,

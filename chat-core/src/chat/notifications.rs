@@ -50,7 +50,7 @@ impl Chat {
         let after = pager.after(cursor)?;
         let items = self
             .store
-            .list_notifications(actor.account, actor.user, unread_only, after, pager.fetch())
+            .list_notifications(&actor.own(), unread_only, after, pager.fetch())
             .await?;
         Ok(pager.page(items, |n| NotificationPosition {
             created_at: n.created_at,

@@ -80,7 +80,7 @@ impl Chat {
     /// Unread and mention counts for every live room the caller is a member of, in one store
     /// call whose cost depends only on the number of rooms.
     pub async fn unread(&self, actor: &Actor) -> Result<Unread> {
-        let rooms = self.store.unread(actor.account, actor.user).await?;
+        let rooms = self.store.unread(&actor.own()).await?;
         let total = rooms.iter().map(|r| r.unread_count).sum();
         Ok(Unread { total, rooms })
     }

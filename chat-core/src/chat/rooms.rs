@@ -230,7 +230,7 @@ impl Chat {
         let after = pager.after(cursor)?;
         let items = self
             .store
-            .list_rooms(actor.account, actor.user, after, pager.fetch())
+            .list_rooms(&actor.own(), after, pager.fetch())
             .await?;
         Ok(pager.page(items, |r| RoomPosition {
             activity_at: r.room.last_message_at.unwrap_or(r.room.created_at),

@@ -78,6 +78,12 @@ pub enum ResumeOutcome {
     ResyncRequired,
 }
 
+impl From<crate::store::StoreError> for SubscriptionEnd {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscription")
@@ -245,7 +251,7 @@ impl Subscription {
         {
             return Ok(Default::default());
         }
-        let rooms = self.chat.store.unread(self.actor.account, user).await?;
+        let rooms = self.chat.store.unread(&self.actor.own()).await?;
         Ok(rooms.into_iter().map(|r| r.room_id).collect())
     }
 }

@@ -9,7 +9,7 @@ use crate::ids::{AccountId, RoomId, Timestamp, UserId};
 use crate::model::{
     AccountRole, AuditEntry, Message, Room, RoomDetail, RoomSummary, RoomType, RoomUnread,
 };
-use crate::store::{AuditFilter, AuditPosition, AuditScope, MemberScope, RoomScope};
+use crate::store::{AuditFilter, AuditPosition, AuditScope, MemberScope, RoomScope, UserScope};
 
 use super::TestBackend;
 
@@ -258,8 +258,11 @@ impl World {
         let mut lists = Vec::new();
         let mut room_ids: Vec<RoomId> = Vec::new();
         for &u in users {
-            let rooms = store.list_rooms(account, u, None, 1000).await.unwrap();
-            let mut unread = store.unread(account, u).await.unwrap();
+            let rooms = store
+                .list_rooms(&UserScope::new(account, u), None, 1000)
+                .await
+                .unwrap();
+            let mut unread = store.unread(&UserScope::new(account, u)).await.unwrap();
             unread.sort_by_key(|r| r.room_id);
             room_ids.extend(rooms.iter().map(|r| r.room.id));
             lists.push((u, rooms, unread));

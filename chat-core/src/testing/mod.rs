@@ -119,8 +119,8 @@ macro_rules! __conformance_tests {
             store_preconditions_fail_closed,
             store_writes_are_tenant_scoped,
             store_reads_are_scoped,
-            store_room_messages_decides_before_reading,
-            store_room_detail_decides_before_reading,
+            store_list_messages_decided_reads_after_the_decision,
+            store_room_detail_decided_reads_after_the_decision,
         }
     };
 }

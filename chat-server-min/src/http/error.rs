@@ -58,8 +58,15 @@ impl ApiError {
 
 fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let ChatError::Internal(detail) = e {
-        tracing::error!(request_id, detail = %detail, "internal error");
+    match e {
+        ChatError::Internal(detail) => {
+            tracing::error!(request_id, detail = %detail, "internal error")
+        }
+        // The store's error and its source chain, for whoever reads the logs.
+        ChatError::Backend(b) => {
+            tracing::error!(request_id, error = %b, source = ?b.source, "store failed")
+        }
+        _ => {}
     }
     let mut error = json!({
         "code": e.code(),

@@ -1,10 +1,10 @@
 //! Applying a write's op: its SQL on rooms, members, messages, the directory, entitlements
 //! and notifications.
 
+use crate::error::Result;
 use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::model::{Message, RoomRole};
 use chat_core::store::{Applied, Op};
-use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection};
 
 use super::pointers::mark_read;
@@ -143,7 +143,7 @@ pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied
             };
             Ok(Applied::Count(n as u64))
         }
-        other => Err(ChatError::internal(format!(
+        other => Err(crate::error::internal(format!(
             "sqlite backend does not know {other:?}"
         ))),
     }

@@ -9,8 +9,9 @@ mod apply;
 mod pointers;
 mod preconditions;
 
+use crate::error::Result;
+use chat_core::store::StoreError;
 use chat_core::store::{Committed, Precondition, Write};
-use chat_core::{ChatError, Result};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::audiences::Audiences;
@@ -42,8 +43,14 @@ pub(crate) fn apply_batch(
     results
 }
 
-fn all_failed(writes: &[&Write], e: &rusqlite::Error) -> Vec<Result<Committed>> {
-    writes.iter().map(|_| Err(internal(e))).collect()
+/// Every write of a batch failed with the same SQLite error (shared: each result keeps it as
+/// its source).
+fn all_failed(writes: &[&Write], e: rusqlite::Error) -> Vec<Result<Committed>> {
+    let e = std::sync::Arc::new(e);
+    writes
+        .iter()
+        .map(|_| Err(internal(std::sync::Arc::clone(&e))))
+        .collect()
 }
 
 /// Commits if any write succeeded (otherwise the transaction rolls back as it is dropped).
@@ -54,7 +61,7 @@ fn finish(
 ) -> Vec<Result<Committed>> {
     if results.iter().any(Result::is_ok) {
         if let Err(e) = tx.commit() {
-            return all_failed(writes, &e);
+            return all_failed(writes, e);
         }
     }
     results
@@ -69,7 +76,7 @@ fn without_savepoints(
 ) -> Option<Vec<Result<Committed>>> {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return Some(all_failed(writes, &e)),
+        Err(e) => return Some(all_failed(writes, e)),
     };
     audiences.locked(&tx);
     let mut heads = Heads::new();
@@ -97,7 +104,7 @@ fn with_savepoints(
 ) -> Vec<Result<Committed>> {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return all_failed(writes, &e),
+        Err(e) => return all_failed(writes, e),
     };
     audiences.locked(&tx);
     let mut heads = Heads::new();
@@ -151,7 +158,7 @@ fn check(tx: &Connection, write: &Write) -> Result<()> {
             _ => (preconditions::holds(tx, account, first), 1),
         };
         if !holds.map_err(internal)? {
-            return Err(ChatError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "precondition failed: {:?}",
                 &rest[..used]
             )));

@@ -1,9 +1,9 @@
 //! Read pointers and the counters they move (see migration 006: the unread count is the
 //! room's `last_seq` minus the pointer minus the skipped messages after it).
 
+use crate::error::Result;
 use chat_core::ids::{RoomId, Timestamp, UserId};
 use chat_core::model::ReadState;
-use chat_core::Result;
 use rusqlite::{params, Connection};
 
 use crate::error::internal;

@@ -11,7 +11,6 @@ use async_trait::async_trait;
 
 use self::state::State;
 use super::TestBackend;
-use crate::error::{ChatError, Result};
 use crate::events::{Audience, AudienceRule, Event, EventDraft, LogSlice, Payload};
 use crate::ids::{AccountId, MessageId, RoomId, UserId};
 use crate::model::{
@@ -22,6 +21,7 @@ use crate::store::{
     Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope,
     MessageAccess, NotificationPosition, Op, RoomAccess, RoomPosition, RoomScope, Write,
 };
+use crate::store::{StoreError, StoreResult as Result, UserScope};
 
 /// The in-memory store.
 #[derive(Default)]
@@ -159,11 +159,11 @@ impl ChatStore for MemoryStore {
 
     async fn list_rooms(
         &self,
-        account: AccountId,
-        user: UserId,
+        scope: &UserScope,
         after: Option<RoomPosition>,
         limit: u32,
     ) -> Result<Vec<RoomSummary>> {
+        let (account, user) = (scope.account(), scope.user());
         let st = self.lock();
         let mut rows: Vec<_> = st
             .rooms
@@ -191,7 +191,8 @@ impl ChatStore for MemoryStore {
             .collect())
     }
 
-    async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>> {
+    async fn unread(&self, scope: &UserScope) -> Result<Vec<RoomUnread>> {
+        let (account, user) = (scope.account(), scope.user());
         let st = self.lock();
         Ok(st
             .rooms
@@ -240,10 +241,10 @@ impl ChatStore for MemoryStore {
         let mut st = self.lock();
         let account = write.account();
         if let Some(p) = write.preconditions().iter().find(|p| !st.holds(account, p)) {
-            return Err(ChatError::Conflict(format!("{p:?}")));
+            return Err(StoreError::Conflict(format!("{p:?}")));
         }
         if !write.audit_entries().is_empty() && self.fail_audit.load(Ordering::SeqCst) {
-            return Err(ChatError::internal("injected audit failure"));
+            return Err(StoreError::backend("memory", "injected audit failure"));
         }
         let applied = st.apply(account, write.op())?;
         forget_in_log(&mut st, account, write.op());
@@ -256,12 +257,12 @@ impl ChatStore for MemoryStore {
 
     async fn list_notifications(
         &self,
-        account: AccountId,
-        user: UserId,
+        scope: &UserScope,
         unread_only: bool,
         after: Option<NotificationPosition>,
         limit: u32,
     ) -> Result<Vec<Notification>> {
+        let (account, user) = (scope.account(), scope.user());
         let st = self.lock();
         let mut rows: Vec<Notification> = st
             .notifications

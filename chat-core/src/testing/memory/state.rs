@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use crate::error::{ChatError, Result};
 use crate::ids::{AccountId, MessageId, RoomId, UserId};
 use crate::model::{
     AuditEntry, DirectoryEntry, Entitlements, Member, Message, ReadState, Room, RoomType,
 };
 use crate::store::{Applied, Op, Precondition};
+use crate::store::{StoreError, StoreResult as Result};
 
 pub(super) struct RoomRow {
     pub(super) room: Room,
@@ -45,7 +45,7 @@ impl State {
         self.rooms
             .get_mut(&room)
             .filter(|r| r.room.account_id == account && !r.archived)
-            .ok_or_else(|| ChatError::Conflict("room not live".into()))
+            .ok_or_else(|| StoreError::Conflict("room not live".into()))
     }
 
     pub(super) fn message(
@@ -118,7 +118,7 @@ impl State {
     }
 
     pub(super) fn apply(&mut self, account: AccountId, op: &Op) -> Result<Applied> {
-        let conflict = |why: &str| ChatError::Conflict(why.to_owned());
+        let conflict = |why: &str| StoreError::Conflict(why.to_owned());
         match op {
             Op::CreateRoom {
                 room,

@@ -10,7 +10,8 @@ use crate::error::ChatError;
 use crate::ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, AuditEntry, Message, MessageType, Room, RoomRole, RoomType};
 use crate::store::{
-    Applied, AuditFilter, AuditScope, MemberScope, Op, Precondition, RoomScope, Write,
+    Applied, AuditFilter, AuditScope, MemberScope, Op, Precondition, RoomScope, StoreError,
+    UserScope, Write,
 };
 use crate::testing::fixtures::{text, world, ACC_A, ACC_B};
 use crate::testing::TestBackend;
@@ -140,7 +141,10 @@ pub async fn store_preconditions_fail_closed(b: TestBackend) {
                 .expect(p.clone())
                 .audit(entry(ACC_A, sup.user(), r.to_string()));
         let res = w.backend.store.apply(write).await;
-        assert!(matches!(res, Err(ChatError::Conflict(_))), "{p:?}: {res:?}");
+        assert!(
+            matches!(res, Err(StoreError::Conflict(_))),
+            "{p:?}: {res:?}"
+        );
     }
     // Facts of account A do not hold for a write of account B.
     let foreign = [
@@ -157,7 +161,7 @@ pub async fn store_preconditions_fail_closed(b: TestBackend) {
         let write = Write::new(ACC_B, rename()).expect(p.clone());
         let res = w.backend.store.apply(write).await;
         assert!(
-            matches!(res, Err(ChatError::Conflict(_))),
+            matches!(res, Err(StoreError::Conflict(_))),
             "B with {p:?}: {res:?}"
         );
     }
@@ -327,11 +331,15 @@ pub async fn store_reads_are_scoped(b: TestBackend) {
         None
     );
     assert!(store
-        .list_rooms(ACC_B, a0.user(), None, 10)
+        .list_rooms(&UserScope::new(ACC_B, a0.user()), None, 10)
         .await
         .unwrap()
         .is_empty());
-    assert!(store.unread(ACC_B, a0.user()).await.unwrap().is_empty());
+    assert!(store
+        .unread(&UserScope::new(ACC_B, a0.user()))
+        .await
+        .unwrap()
+        .is_empty());
     assert!(store
         .directory(ACC_B, &[a0.user()])
         .await
@@ -345,11 +353,11 @@ pub async fn store_reads_are_scoped(b: TestBackend) {
     assert!(audit.is_empty());
 }
 
-/// [`ChatStore::room_messages`](crate::store::ChatStore::room_messages): `decide` sees the
+/// [`ChatStore::list_messages_decided`](crate::store::ChatStore::list_messages_decided): `decide` sees the
 /// room access as `room_access` reads it (nothing of another account), its refusal comes back
 /// as is, and a granted scope reads what `list_messages` reads — nothing once the membership
 /// is gone.
-pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
+pub async fn store_list_messages_decided_reads_after_the_decision(b: TestBackend) {
     use std::sync::{Arc, Mutex};
 
     use crate::store::{DecideMember, RoomAccess};
@@ -376,7 +384,7 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
     let scope = MemberScope::new(ACC_A, room.id, a1.user());
     let direct = store.list_messages(&scope, None, 2).await.unwrap();
     let decided = store
-        .room_messages(
+        .list_messages_decided(
             ACC_A,
             room.id,
             a1.user(),
@@ -398,16 +406,21 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
     );
 
     let refused = store
-        .room_messages(ACC_A, room.id, a1.user(), deciding(None), None, 2)
+        .list_messages_decided(ACC_A, room.id, a1.user(), deciding(None), None, 2)
         .await;
     assert!(
-        matches!(refused, Err(ChatError::Forbidden("refused by the test"))),
+        matches!(
+            refused,
+            Err(StoreError::Refused(ChatError::Forbidden(
+                "refused by the test"
+            )))
+        ),
         "{refused:?}"
     );
 
     // Another account's view of the room: no access to decide on.
     let _ = store
-        .room_messages(ACC_B, room.id, a0.user(), deciding(None), None, 2)
+        .list_messages_decided(ACC_B, room.id, a0.user(), deciding(None), None, 2)
         .await;
     assert_eq!(
         seen.lock().unwrap().pop(),
@@ -424,7 +437,7 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
         .unwrap();
     let theirs = MemberScope::new(ACC_A, other.id, a0.user());
     let granted = store
-        .room_messages(
+        .list_messages_decided(
             ACC_A,
             room.id,
             a1.user(),
@@ -443,7 +456,7 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
     // Granted, but the membership is gone by the time of the read: nothing.
     w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
     let stale = store
-        .room_messages(ACC_A, room.id, a1.user(), deciding(Some(scope)), None, 2)
+        .list_messages_decided(ACC_A, room.id, a1.user(), deciding(Some(scope)), None, 2)
         .await
         .unwrap();
     assert!(stale.is_empty(), "a removed member's scope reads nothing");
@@ -453,7 +466,7 @@ pub async fn store_room_messages_decides_before_reading(b: TestBackend) {
 /// sees the room access as `room_access` reads it (nothing of another account), its refusal
 /// comes back as is, and the detail is read with the scope it grants — not one made from the
 /// arguments.
-pub async fn store_room_detail_decides_before_reading(b: TestBackend) {
+pub async fn store_room_detail_decided_reads_after_the_decision(b: TestBackend) {
     use std::sync::{Arc, Mutex};
 
     use crate::store::{DecideRoom, RoomAccess};
@@ -488,7 +501,12 @@ pub async fn store_room_detail_decides_before_reading(b: TestBackend) {
         .room_detail_decided(ACC_A, room.id, a1.user(), deciding(None))
         .await;
     assert!(
-        matches!(refused, Err(ChatError::Forbidden("refused by the test"))),
+        matches!(
+            refused,
+            Err(StoreError::Refused(ChatError::Forbidden(
+                "refused by the test"
+            )))
+        ),
         "{refused:?}"
     );
     let _ = store

@@ -6,25 +6,32 @@
 //!   scope); a backend must put it in the `WHERE` clause of every statement, so a row of
 //!   another account can never be read or changed. A foreign id is simply "not found".
 //! * **Capability narrowing.** Reads of room content take a [`MemberScope`] or [`RoomScope`],
-//!   reads of the audit log an [`AuditScope`], and the only write takes a [`Write`]. None of
+//!   reads of a user's own lists a [`UserScope`], reads of the audit log an [`AuditScope`],
+//!   and the only write takes a [`Write`]. None of
 //!   these can be built outside `chat-core`: only the facade ([`crate::Chat`]) makes them, after
 //!   the policy engine allowed the action. A backend can read them but not forge them.
-//! * **A write is one value.** [`Write`] = preconditions + one [`Op`] + audit entries. The
-//!   backend applies it in one transaction: check every [`Precondition`] (the facts the policy
-//!   decision relied on — they may have changed since they were read), apply the op, insert the
-//!   audit rows, commit. A failed precondition is
-//!   [`ChatError::Conflict`](crate::error::ChatError::Conflict) with nothing written;
-//!   the facade then re-reads the facts and decides again. No transaction handle ever crosses
-//!   the trait, so a PostgreSQL backend implements the same contract with `SELECT … FOR
-//!   UPDATE` or serializable transactions, and later changes (the realtime outbox) add rows to
-//!   the same value.
+//! * **A write is one value.** [`Write`] = preconditions + one [`Op`] + audit entries +
+//!   events + notifications. The backend applies it in one transaction: check every
+//!   [`Precondition`] (the facts the policy decision relied on — they may have changed since
+//!   they were read), apply the op, insert the audit rows, append the events to the log (the
+//!   realtime outbox), insert the notifications, commit. A failed precondition is
+//!   [`StoreError::Conflict`] with nothing written; the facade then re-reads the facts and
+//!   decides again. No transaction handle ever crosses the trait, so a PostgreSQL backend
+//!   implements the same contract with `SELECT … FOR UPDATE` or serializable transactions.
+//! * **Errors keep their source.** A backend's failure is [`StoreError::Backend`] with the
+//!   driver's error as its source, for the logs; the facade turns store errors into its own
+//!   [`ChatError`](crate::ChatError) (see [`StoreError`]).
 //! * **Derived counters.** Each op documents how a member's `unread_count` / `mention_count`
 //!   change (the values reads must return). Backends keep them so that reading all of a
 //!   user's unread counts costs one indexed lookup per room, independent of history length
 //!   and backlog — how is theirs: SQLite derives the unread count from the room's `last_seq`
 //!   and a per-member count of skipped messages, so a send writes no other member's row.
 
+mod error;
+
 use async_trait::async_trait;
+
+pub use error::{BackendError, StoreError, StoreResult};
 
 use crate::error::Result;
 use crate::events::{Event, EventDraft, LogSlice};
@@ -101,6 +108,28 @@ impl MemberScope {
         self.room
     }
     /// The member reading.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+}
+
+/// Permission for one user to read their own lists (rooms, unread counters, notifications).
+/// Built only by the facade, from an admitted [`Actor`](crate::Actor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserScope {
+    account: AccountId,
+    user: UserId,
+}
+
+impl UserScope {
+    pub(crate) fn new(account: AccountId, user: UserId) -> Self {
+        Self { account, user }
+    }
+    /// Tenant: every row read is of this account.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    /// The user whose own lists are read.
     pub fn user(&self) -> UserId {
         self.user
     }
@@ -411,7 +440,7 @@ pub struct NotificationPosition {
 }
 
 /// The facade's policy decision, handed to a backend that reads the facts it needs and the
-/// data they guard in one trip (see [`ChatStore::room_messages`]): given the room access it
+/// data they guard in one trip (see [`ChatStore::list_messages_decided`]): given the room access it
 /// read (`None`: no live room of that id in the account), the scope the data read may use,
 /// or the refusal to return as is. The backend cannot make the scope any other way.
 pub type DecideMember = Box<dyn FnOnce(Option<RoomAccess>) -> Result<MemberScope> + Send>;
@@ -432,7 +461,7 @@ pub trait ChatStore: Send + Sync + 'static {
         account: AccountId,
         room: RoomId,
         user: UserId,
-    ) -> Result<Option<RoomAccess>>;
+    ) -> StoreResult<Option<RoomAccess>>;
 
     /// The message (in a live room of this account) and the user's access to its room.
     async fn message_access(
@@ -440,7 +469,7 @@ pub trait ChatStore: Send + Sync + 'static {
         account: AccountId,
         message: MessageId,
         user: UserId,
-    ) -> Result<Option<MessageAccess>>;
+    ) -> StoreResult<Option<MessageAccess>>;
 
     /// The message sent by `scope.user()` in `scope.room()` with this `client_id`. `None`
     /// when the room is not live or `scope.user()` is no longer a member.
@@ -448,22 +477,30 @@ pub trait ChatStore: Send + Sync + 'static {
         &self,
         scope: &MemberScope,
         client_id: &str,
-    ) -> Result<Option<Message>>;
+    ) -> StoreResult<Option<Message>>;
 
     /// Directory entries of these users in this account (unknown users are absent).
-    async fn directory(&self, account: AccountId, users: &[UserId]) -> Result<Vec<DirectoryEntry>>;
+    async fn directory(
+        &self,
+        account: AccountId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<DirectoryEntry>>;
 
     /// The account's entitlements (defaults when never set).
-    async fn entitlements(&self, account: AccountId) -> Result<Entitlements>;
+    async fn entitlements(&self, account: AccountId) -> StoreResult<Entitlements>;
 
     /// The live DM between two users (ordered low, high), if any.
-    async fn find_dm(&self, account: AccountId, pair: (UserId, UserId)) -> Result<Option<RoomId>>;
+    async fn find_dm(
+        &self,
+        account: AccountId,
+        pair: (UserId, UserId),
+    ) -> StoreResult<Option<RoomId>>;
 
     /// Number of live team rooms in the account.
-    async fn live_team_rooms(&self, account: AccountId) -> Result<u64>;
+    async fn live_team_rooms(&self, account: AccountId) -> StoreResult<u64>;
 
     /// The room with its members, by user id.
-    async fn room_detail(&self, scope: &RoomScope) -> Result<Option<RoomDetail>>;
+    async fn room_detail(&self, scope: &RoomScope) -> StoreResult<Option<RoomDetail>>;
 
     /// Up to `limit` messages with `seq` below `before_seq` (or the newest), newest first.
     /// Empty when `scope.user()` is no longer a member.
@@ -472,7 +509,7 @@ pub trait ChatStore: Send + Sync + 'static {
         scope: &MemberScope,
         before_seq: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<Message>>;
+    ) -> StoreResult<Vec<Message>>;
 
     /// [`ChatStore::room_access`], then — if `decide` grants a scope from it —
     /// [`ChatStore::list_messages`] with that scope; `decide`'s refusal is returned as is.
@@ -480,7 +517,7 @@ pub trait ChatStore: Send + Sync + 'static {
     /// Provided, so a backend need not implement it. A backend overrides it to run both reads
     /// in one trip (and one snapshot): opening a room is the most frequent read, and each trip
     /// to a reader thread or a database server costs about as much as the read itself.
-    async fn room_messages(
+    async fn list_messages_decided(
         &self,
         account: AccountId,
         room: RoomId,
@@ -488,23 +525,25 @@ pub trait ChatStore: Send + Sync + 'static {
         decide: DecideMember,
         before_seq: Option<i64>,
         limit: u32,
-    ) -> Result<Vec<Message>> {
-        let scope = decide(self.room_access(account, room, user).await?)?;
+    ) -> StoreResult<Vec<Message>> {
+        let scope =
+            decide(self.room_access(account, room, user).await?).map_err(StoreError::Refused)?;
         self.list_messages(&scope, before_seq, limit).await
     }
 
     /// [`ChatStore::room_access`], then — if `decide` grants a scope from it —
     /// [`ChatStore::room_detail`] with that scope; `decide`'s refusal is returned as is.
     /// Provided; a backend overrides it to read both in one trip, as
-    /// [`ChatStore::room_messages`].
+    /// [`ChatStore::list_messages_decided`].
     async fn room_detail_decided(
         &self,
         account: AccountId,
         room: RoomId,
         user: UserId,
         decide: DecideRoom,
-    ) -> Result<Option<RoomDetail>> {
-        let scope = decide(self.room_access(account, room, user).await?)?;
+    ) -> StoreResult<Option<RoomDetail>> {
+        let scope =
+            decide(self.room_access(account, room, user).await?).map_err(StoreError::Refused)?;
         self.room_detail(&scope).await
     }
 
@@ -512,14 +551,13 @@ pub trait ChatStore: Send + Sync + 'static {
     /// descending, strictly after `after`, with the user's counters.
     async fn list_rooms(
         &self,
-        account: AccountId,
-        user: UserId,
+        scope: &UserScope,
         after: Option<RoomPosition>,
         limit: u32,
-    ) -> Result<Vec<RoomSummary>>;
+    ) -> StoreResult<Vec<RoomSummary>>;
 
     /// Counters for every live room the user is a member of.
-    async fn unread(&self, account: AccountId, user: UserId) -> Result<Vec<RoomUnread>>;
+    async fn unread(&self, scope: &UserScope) -> StoreResult<Vec<RoomUnread>>;
 
     /// Audit entries matching `filter`, by (`created_at`, `id`) descending, strictly after
     /// `after`.
@@ -529,18 +567,17 @@ pub trait ChatStore: Send + Sync + 'static {
         filter: &AuditFilter,
         after: Option<AuditPosition>,
         limit: u32,
-    ) -> Result<Vec<AuditEntry>>;
+    ) -> StoreResult<Vec<AuditEntry>>;
 
     /// The user's notifications by (`created_at`, `id`) descending, strictly after `after`,
     /// only unread ones if `unread_only`.
     async fn list_notifications(
         &self,
-        account: AccountId,
-        user: UserId,
+        scope: &UserScope,
         unread_only: bool,
         after: Option<NotificationPosition>,
         limit: u32,
-    ) -> Result<Vec<Notification>>;
+    ) -> StoreResult<Vec<Notification>>;
 
     /// Up to `limit` events of the account with ids above `after`, ascending, plus the log's
     /// bounds. Ids are assigned in commit order: a reader never sees id N+1 without N.
@@ -549,8 +586,13 @@ pub trait ChatStore: Send + Sync + 'static {
     /// archived room are left out (but its `room.deleted`), leaving gaps in the ids. (The
     /// facade then also leaves out, per reader, message events of rooms the reader is no
     /// longer a member of: see `Subscription`.)
-    async fn events_after(&self, account: AccountId, after: i64, limit: u32) -> Result<LogSlice>;
+    async fn events_after(
+        &self,
+        account: AccountId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<LogSlice>;
 
     /// Applies a write atomically (see the module docs).
-    async fn apply(&self, write: Write) -> Result<Committed>;
+    async fn apply(&self, write: Write) -> StoreResult<Committed>;
 }
