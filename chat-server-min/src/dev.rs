@@ -33,16 +33,6 @@ pub struct Demo {
     pub dm: RoomId,
 }
 
-/// `bytes` random bytes as lowercase hex (for generated secrets).
-pub fn random_hex(bytes: usize) -> Result<String, getrandom::Error> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)?;
-    Ok(buf.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
-}
-
 async fn actor(chat: &Chat, user: i64) -> Result<Actor, ChatError> {
     let (id, role, name) = DEMO_USERS
         .iter()

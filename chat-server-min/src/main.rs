@@ -55,13 +55,15 @@ fn run(args: &ServerArgs) -> Result<(), String> {
     ops::log::init_stderr();
     let secret = if args.dev {
         // `dev::guard` below refuses a configured secret: demo mode always makes its own.
-        dev::random_hex(32).map_err(|e| e.to_string())?.into_bytes()
+        auth::random_hex(32)
+            .map_err(|e| e.to_string())?
+            .into_bytes()
     } else {
         secret_from(args)?
     };
     let mut config = args.config(secret).map_err(|e| e.to_string())?;
     if args.dev && config.service_token.is_none() {
-        let generated = dev::random_hex(24).map_err(|e| e.to_string())?;
+        let generated = auth::random_hex(24).map_err(|e| e.to_string())?;
         config = config
             .with_service_token(generated)
             .map_err(|e| e.to_string())?;

@@ -22,7 +22,9 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use super::{error_frame, pump, AbortOnDrop, End, Session};
+use super::pump::pump;
+use super::session::{AbortOnDrop, Session};
+use super::{error_frame, End};
 use crate::http::{ApiError, Reply};
 
 /// Largest client frame and message: 16 KiB (a larger one closes the connection with 1009).

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{HandlerResult, UserCall};
+use crate::auth::token_deadline;
 use crate::http::{decode_json, Reply};
-use crate::realtime::token_deadline;
 
 /// `POST /realtime/ticket`: a single-use ticket for `/ws?ticket=` or `/events?ticket=`,
 /// bound to the caller's account, user, role, name and token expiry.

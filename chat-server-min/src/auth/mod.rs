@@ -1,9 +1,16 @@
-//! Authentication: user tokens (HS256 JWTs signed by the host platform) and the service token.
+//! Authentication: user tokens (HS256 JWTs signed by the host platform), the service token,
+//! realtime connection tickets ([`tickets`]) and the random tokens they are made of.
 //!
 //! Verification only establishes *who* calls; [`chat_core::Chat::enter`] then admits them
 //! (entitlements, deactivation, directory upsert) and the library decides what they may do.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+pub mod random;
+pub mod tickets;
+
+pub use random::random_hex;
+pub use tickets::{Grant, Tickets};
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chat_core::{AccountId, AccountRole, ChatError, Identity, UserId};
 use http::HeaderMap;
@@ -126,6 +133,17 @@ pub fn mint(
         &EncodingKey::from_secret(secret),
     )
     .map_err(ChatError::internal)
+}
+
+/// When a token with this `exp` stops being accepted (`exp` + leeway), as an `Instant`:
+/// realtime connections end then, and tickets never outlive it.
+pub fn token_deadline(exp: u64, leeway_secs: u64) -> Instant {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let left = exp.saturating_add(leeway_secs).saturating_sub(now);
+    Instant::now() + Duration::from_secs(left.min(10 * 365 * 86_400))
 }
 
 /// Checks the service API's bearer token in constant time. `Unauthorized` on any mismatch;

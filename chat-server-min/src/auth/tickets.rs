@@ -87,7 +87,7 @@ impl Tickets {
         grant: Grant,
         token_deadline: Instant,
     ) -> Result<(String, Timestamp), ChatError> {
-        let ticket = crate::dev::random_hex(TICKET_BYTES).map_err(ChatError::internal)?;
+        let ticket = super::random_hex(TICKET_BYTES).map_err(ChatError::internal)?;
         let now = Instant::now();
         let lifetime = self.ttl.min(token_deadline.saturating_duration_since(now));
         let user = (grant.identity.account, grant.identity.user);
