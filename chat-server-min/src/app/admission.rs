@@ -2,7 +2,7 @@
 //! caller's, then `Chat::enter`, then the write budget. It lives below both so that the
 //! pipeline (`server`) and the transports (`realtime`) call one definition.
 
-use chat_core::{Actor, ChatError, Identity};
+use chat_core::{Actor, Identity};
 
 use super::App;
 use crate::http::{ApiError, Params};
@@ -35,7 +35,7 @@ pub fn same_account(identity: &Identity, params: &Params, seen: &mut Seen) -> Re
     seen.user = Some(identity.user.0);
     let path_account = params.raw("account_id").and_then(|a| a.parse::<i64>().ok());
     if path_account != Some(identity.account.0) {
-        return Err(ChatError::AccountMismatch.into());
+        return Err(ApiError::AccountMismatch);
     }
     Ok(())
 }

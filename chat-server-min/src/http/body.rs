@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 use chat_core::{ChatError, FieldError};
+
+use super::ApiError;
 use http::HeaderMap;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -17,18 +19,18 @@ pub async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     limit: usize,
-) -> Result<Bytes, ChatError> {
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ChatError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge);
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ChatError::PayloadTooLarge),
-        Err(_) => Err(ChatError::invalid("body", "the body could not be read")),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge),
+        Err(_) => Err(ChatError::invalid("body", "the body could not be read").into()),
     }
 }
 

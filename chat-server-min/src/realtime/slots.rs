@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use chat_core::{AccountId, Actor, ChatError, UserId};
+use chat_core::{AccountId, Actor, UserId};
 use tokio::sync::watch;
 
 use super::Transport;
 use crate::app::App;
+use crate::http::ApiError;
 
 /// One open realtime connection: counts toward the user's limit and the gauge until dropped,
 /// and holds a shutdown watch, so shutdown waits for it.
@@ -25,13 +26,13 @@ impl Slot {
         app: &Arc<App>,
         actor: &Actor,
         transport: Transport,
-    ) -> Result<Self, ChatError> {
+    ) -> Result<Self, ApiError> {
         let key = (actor.account(), actor.user());
         if !app
             .realtime
             .try_open(key, app.config.realtime.max_connections_per_user)
         {
-            return Err(ChatError::RateLimited {
+            return Err(ApiError::RateLimited {
                 retry_after_secs: 5,
             });
         }

@@ -20,18 +20,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::{AccountId, Actor, ChatError};
+use chat_core::{AccountId, Actor};
 use http::Method;
 
 use crate::app::App;
 use crate::auth::Grant;
-use crate::http::{Params, Query, Reply};
+use crate::http::{ApiError, Params, Query, Reply};
 use crate::realtime::Transport;
 
 pub use router::Router;
 
-/// What every handler returns.
-pub type HandlerResult = Result<Reply, ChatError>;
+/// What every handler returns: a library error converts with `?`.
+pub type HandlerResult = Result<Reply, ApiError>;
 
 /// A boxed handler future.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;

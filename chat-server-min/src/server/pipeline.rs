@@ -155,7 +155,7 @@ async fn body_of(
     method: &Method,
     headers: &http::HeaderMap,
     body: Incoming,
-) -> Result<Bytes, ChatError> {
+) -> Result<Bytes, ApiError> {
     if !has_body(method) {
         return Ok(Bytes::new());
     }
