@@ -9,9 +9,13 @@ use std::time::Duration;
 use chat_core::hub::LocalBus;
 use chat_core::presence::PresenceConfig;
 use chat_core::{AccountRole, Chat};
-use chat_server_min::config::{Cli, Command, ServerArgs, TokenArgs, MIN_SECRET_BYTES};
+use chat_server_min::config::MIN_SECRET_BYTES;
 use chat_server_min::{auth, dev, ops, serve};
 use clap::Parser;
+
+mod cli;
+
+use cli::{Cli, Command, ServerArgs, TokenArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -73,7 +77,11 @@ fn run(args: &ServerArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(if args.dev { "chat-dev.db" } else { "chat.db" }));
     let new_dev_db = if args.dev {
-        dev::guard(args, &db)?
+        dev::guard(
+            args.jwt_secret.is_some() || args.service_token.is_some(),
+            args.addr,
+            &db,
+        )?
     } else {
         false
     };
