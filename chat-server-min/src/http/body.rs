@@ -5,8 +5,8 @@ use chat_core::{ChatError, FieldError};
 
 use super::ApiError;
 use http::HeaderMap;
+use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 
 /// Largest accepted request body: 64 KiB.
@@ -15,11 +15,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Reads the whole body, refusing (`PayloadTooLarge`) as soon as it passes `limit` bytes —
 /// up front when `Content-Length` already says so, otherwise while streaming, so an endless
 /// body is never buffered.
-pub async fn read_body(
-    headers: &HeaderMap,
-    body: Incoming,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
+///
+/// Any body type works (hyper's `Incoming` when we serve, the host's when it mounts
+/// [`crate::ChatService`]).
+pub async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ApiError>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

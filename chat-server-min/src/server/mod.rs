@@ -3,6 +3,7 @@
 //! below; nothing uses it.
 
 pub(crate) mod pipeline;
+pub mod service;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,10 +18,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::app::{stopping, App};
+use crate::app::stopping;
 use crate::config::Config;
 use crate::http::Kill;
 use pipeline::Pipeline;
+pub use service::ChatService;
 
 /// How often idle rate-limit keys are evicted.
 const EVICT_EVERY: Duration = Duration::from_secs(60);
@@ -38,22 +40,10 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    config
-        .validate()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let grace = config.shutdown_grace;
-    let pipeline = Arc::new(Pipeline::new(App::new(chat, config)).map_err(std::io::Error::other)?);
+    let pipeline = Arc::new(Pipeline::start(chat, config)?);
     let app = Arc::clone(&pipeline.app);
-    let evictor = tokio::spawn({
-        let app = Arc::clone(&app);
-        async move {
-            let mut every = tokio::time::interval(EVICT_EVERY);
-            loop {
-                every.tick().await;
-                app.evict_idle();
-            }
-        }
-    });
+    let evictor = spawn_evictor(Arc::downgrade(&pipeline));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -127,4 +117,19 @@ async fn handle(
 ) -> Result<http::Response<crate::http::ResponseBody>, Infallible> {
     req.extensions_mut().insert(kill);
     Ok(pipeline.handle(req).await)
+}
+
+/// Periodic upkeep of a pipeline's state (idle rate-limit keys, expired tickets) until it is
+/// gone: holding only a weak reference, the task ends with the last user of the pipeline.
+fn spawn_evictor(pipeline: std::sync::Weak<Pipeline>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EVICT_EVERY);
+        loop {
+            every.tick().await;
+            match pipeline.upgrade() {
+                Some(p) => p.app.evict_idle(),
+                None => break,
+            }
+        }
+    })
 }

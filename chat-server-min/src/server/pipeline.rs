@@ -1,17 +1,19 @@
 //! The per-request pipeline: request id → route match → authentication → body → admission →
 //! rate limit → handler → response headers, one log line, metrics. Transport-agnostic: the
-//! accept loop ([`super::serve`]) feeds it hyper's requests.
+//! accept loop ([`super::serve`]) feeds it hyper's requests, and [`super::ChatService`] a
+//! host's (any body type).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chat_core::{AccountId, ChatError};
+use chat_core::{AccountId, Chat, ChatError};
 use http::{Method, Request, Response};
-use hyper::body::Incoming;
+use http_body::Body;
 
 use crate::app::{admit, same_account, App, Seen};
 use crate::auth::{self, Grant};
+use crate::config::Config;
 use crate::http::{read_body, request_id, ApiError, Query, Reply, ResponseBody, MAX_BODY_BYTES};
 use crate::ops::log::ACCESS_TARGET;
 use crate::realtime;
@@ -28,17 +30,25 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    /// The state and router for this app.
-    pub(crate) fn new(app: App) -> Result<Self, matchit::InsertError> {
+    /// The state and router for a library and a configuration; `InvalidInput` when the
+    /// configuration is invalid (see [`crate::Config::validate`]).
+    pub(crate) fn start(chat: Chat, config: Config) -> std::io::Result<Self> {
+        config
+            .validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(Self {
-            app: Arc::new(app),
-            router: Router::new()?,
+            app: Arc::new(App::new(chat, config)),
+            router: Router::new().map_err(std::io::Error::other)?,
         })
     }
 
     /// Answers one request, whatever happens: failures become their JSON error; each request
     /// logs one access line and counts in the metrics.
-    pub(crate) async fn handle(&self, req: Request<Incoming>) -> Response<ResponseBody> {
+    pub(crate) async fn handle<B>(&self, req: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let start = Instant::now();
         let request_id = request_id::from_headers(req.headers());
         let method = req.method().clone();
@@ -67,12 +77,16 @@ impl Pipeline {
         reply.into_response(&request_id)
     }
 
-    async fn dispatch(
+    async fn dispatch<B>(
         &self,
-        req: Request<Incoming>,
+        req: Request<B>,
         request_id: &str,
         seen: &mut Seen,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Reply, ApiError>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let app = &self.app;
         let (mut parts, body) = req.into_parts();
         let matched = self.router.at(parts.uri.path())?;
@@ -151,11 +165,11 @@ fn has_body(m: &Method) -> bool {
     matches!(*m, Method::POST | Method::PATCH | Method::PUT)
 }
 
-async fn body_of(
-    method: &Method,
-    headers: &http::HeaderMap,
-    body: Incoming,
-) -> Result<Bytes, ApiError> {
+async fn body_of<B>(method: &Method, headers: &http::HeaderMap, body: B) -> Result<Bytes, ApiError>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if !has_body(method) {
         return Ok(Bytes::new());
     }
