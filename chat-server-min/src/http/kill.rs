@@ -10,8 +10,8 @@ use tokio::sync::Notify;
 /// to cut off an SSE consumer whose socket no longer drains (hyper then never polls the
 /// response body again, so the body alone cannot end it).
 ///
-/// Without our accept loop listening (a host serving the pipeline itself), firing does
-/// nothing, and a stalled SSE socket lingers until the host's own timeouts drop it.
+/// Without our accept loop listening (a host serving [`crate::ChatService`] itself), firing
+/// does nothing, and a stalled SSE socket lingers until the host's own timeouts drop it.
 #[derive(Debug, Clone, Default)]
 pub struct Kill(Arc<Notify>);
 
