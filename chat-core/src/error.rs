@@ -1,8 +1,10 @@
 //! The one error type of the library.
 //!
 //! Each variant is one error code of the HTTP contract, so the server maps them in a single
-//! `match` and embedders get the same distinctions. `Backend` (a store's failure, with its
-//! source) and `Internal` carry the detail for logs;
+//! `match` and embedders get the same distinctions. Refusals only a server makes (body too
+//! large, rate limited, the URL's account not the caller's) are the server's own errors, not
+//! the library's. `Backend` (a store's failure, with its source) and `Internal` carry the
+//! detail for logs;
 //! [`ChatError::public_message`] is what a client may see.
 
 use std::fmt;
@@ -39,9 +41,6 @@ pub enum ChatError {
     /// No valid credentials (401 `unauthorized`).
     #[error("unauthorized")]
     Unauthorized,
-    /// The path's account is not the caller's (403 `account_mismatch`).
-    #[error("account mismatch")]
-    AccountMismatch,
     /// The caller may see the target but not do this to it (403 `forbidden`).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -58,18 +57,9 @@ pub enum ChatError {
     /// is for logs; clients get a generic sentence from [`ChatError::public_message`].
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A request body over the size limit (413 `payload_too_large`).
-    #[error("payload too large")]
-    PayloadTooLarge,
     /// Input that breaks a rule of the contract (422 `validation_failed`).
     #[error("validation failed: {}", join(.0))]
     Validation(Vec<FieldError>),
-    /// Too many requests; retry after this many whole seconds (429 `rate_limited`).
-    #[error("rate limited")]
-    RateLimited {
-        /// Seconds to wait, at least 1.
-        retry_after_secs: u64,
-    },
     /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
     #[error(transparent)]
     Backend(#[from] crate::store::BackendError),
@@ -101,15 +91,12 @@ impl ChatError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized => "unauthorized",
-            Self::AccountMismatch => "account_mismatch",
             Self::Forbidden(_) => "forbidden",
             Self::UserDeactivated => "user_deactivated",
             Self::EntitlementDenied(_) => "entitlement_denied",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
-            Self::RateLimited { .. } => "rate_limited",
             Self::Backend(_) | Self::Internal(_) => "internal",
         }
     }
@@ -118,15 +105,10 @@ impl ChatError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Unauthorized => 401,
-            Self::AccountMismatch
-            | Self::Forbidden(_)
-            | Self::UserDeactivated
-            | Self::EntitlementDenied(_) => 403,
+            Self::Forbidden(_) | Self::UserDeactivated | Self::EntitlementDenied(_) => 403,
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
-            Self::PayloadTooLarge => 413,
             Self::Validation(_) => 422,
-            Self::RateLimited { .. } => 429,
             Self::Backend(_) | Self::Internal(_) => 500,
         }
     }

@@ -1,12 +1,10 @@
-//! Configuration: the command line and environment (clap), and the validated [`Config`] that
-//! [`crate::serve`] takes.
+//! Configuration: the validated [`Config`] that [`crate::serve`] takes, built in code
+//! ([`Config::new`] and the `with_*` builders; the other fields are public). The command line
+//! and environment belong to the binary (`src/cli.rs`, behind the `cli` feature), so an
+//! embedder does not compile clap.
 
 use std::fmt;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
-
-use clap::{Args, Parser, Subcommand};
 
 /// Shortest accepted `CHAT_JWT_SECRET`, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -213,151 +211,6 @@ impl Config {
     }
 }
 
-/// The command line. Every option can also come from the environment.
-#[derive(Debug, Parser)]
-#[command(
-    name = "chat-server-min",
-    version,
-    about = "HTTP API v1 of the internal team chat"
-)]
-pub struct Cli {
-    /// What to do; serving is the default.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Server options.
-    #[command(flatten)]
-    pub server: ServerArgs,
-}
-
-/// Subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Mints a user token signed with CHAT_JWT_SECRET and prints it.
-    Token(TokenArgs),
-}
-
-/// Options of `token`.
-#[derive(Debug, Args)]
-pub struct TokenArgs {
-    /// Account id.
-    #[arg(long)]
-    pub account: i64,
-    /// User id.
-    #[arg(long)]
-    pub user: i64,
-    /// admin, supervisor or agent.
-    #[arg(long)]
-    pub role: String,
-    /// Display name.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Lifetime: a number with s, m, h or d (default 1h).
-    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
-    pub ttl: Duration,
-}
-
-/// Options of the server.
-#[derive(Debug, Args)]
-pub struct ServerArgs {
-    /// Newcomer mode: local SQLite file, generated secret, seeded demo account, curl examples.
-    #[arg(long)]
-    pub dev: bool,
-    /// Listen address.
-    #[arg(long, env = "CHAT_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
-    /// SQLite database file (default `chat.db`, or `chat-dev.db` with `--dev`).
-    #[arg(long, env = "CHAT_DB")]
-    pub db: Option<PathBuf>,
-    /// Run store reads on the request's task when an inline connection is free instead of
-    /// on a reader thread (`chat_sqlite::Options::inline_reads`), at the price of blocking an
-    /// async worker for each read's duration.
-    #[arg(long, env = "CHAT_SQLITE_INLINE_READS")]
-    pub sqlite_inline_reads: bool,
-    /// MiB of the database file read through a memory map (`chat_sqlite::Options::mmap_size`;
-    /// 0 turns it off, e.g. on a network file system).
-    #[arg(long, env = "CHAT_SQLITE_MMAP_MIB", default_value_t = 1024)]
-    pub sqlite_mmap_mib: u64,
-    /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
-    #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-    /// Bearer token of the service API; the service routes are disabled when unset.
-    #[arg(long, env = "CHAT_SERVICE_TOKEN", hide_env_values = true)]
-    pub service_token: Option<String>,
-    /// Sustained write requests per second per user.
-    #[arg(long, env = "CHAT_RATE_USER_PER_SEC", default_value_t = RateConfig::default().user_per_sec)]
-    pub rate_user_per_sec: u32,
-    /// Write burst per user.
-    #[arg(long, env = "CHAT_RATE_USER_BURST", default_value_t = RateConfig::default().user_burst)]
-    pub rate_user_burst: u32,
-    /// Sustained write requests per second per account.
-    #[arg(long, env = "CHAT_RATE_ACCOUNT_PER_SEC", default_value_t = RateConfig::default().account_per_sec)]
-    pub rate_account_per_sec: u32,
-    /// Write burst per account.
-    #[arg(long, env = "CHAT_RATE_ACCOUNT_BURST", default_value_t = RateConfig::default().account_burst)]
-    pub rate_account_burst: u32,
-    /// Seconds shutdown waits for in-flight requests.
-    #[arg(long, env = "CHAT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
-    pub shutdown_grace_secs: u64,
-    /// Origins allowed to open /ws and /events: comma-separated exact matches
-    /// (e.g. `https://hub.example.com`); unset: any origin.
-    #[arg(long, env = "CHAT_ALLOWED_ORIGINS")]
-    pub allowed_origins: Option<String>,
-    /// Open realtime connections (WebSocket + SSE) per user.
-    #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
-    pub realtime_max_connections_per_user: usize,
-    /// Seconds after a user's last connection closes before they show as offline.
-    #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
-    pub presence_grace_secs: u64,
-}
-
-impl ServerArgs {
-    /// The rate limits given.
-    pub fn rate(&self) -> RateConfig {
-        RateConfig {
-            user_per_sec: self.rate_user_per_sec,
-            user_burst: self.rate_user_burst,
-            account_per_sec: self.rate_account_per_sec,
-            account_burst: self.rate_account_burst,
-        }
-    }
-
-    /// The server configuration for a secret (the given one, or a generated one in dev mode).
-    pub fn config(&self, jwt_secret: Vec<u8>) -> Result<Config, ConfigError> {
-        let mut config = Config::new(jwt_secret)?.with_rate(self.rate())?;
-        if let Some(token) = self.service_token.as_deref().filter(|t| !t.is_empty()) {
-            config = config.with_service_token(token)?;
-        }
-        config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
-        config.realtime.allowed_origins = self
-            .allowed_origins
-            .as_deref()
-            .and_then(RealtimeConfig::parse_origins);
-        config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
-        config.realtime.validate()?;
-        Ok(config)
-    }
-}
-
-/// Parses `90s`, `15m`, `1h`, `7d` (a bare number is seconds).
-pub fn parse_ttl(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| format!("bad duration `{s}`"))?;
-    let secs = match unit {
-        "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        "d" => n.checked_mul(86_400),
-        _ => None,
-    }
-    .filter(|secs| *secs > 0)
-    .ok_or_else(|| format!("bad duration `{s}` (use e.g. 90s, 15m, 1h, 7d)"))?;
-    Ok(Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,15 +225,6 @@ mod tests {
         let mut c = Config::new("x".repeat(32)).unwrap();
         c.realtime.queue_capacity = 0;
         assert!(c.validate().is_err());
-    }
-
-    #[test]
-    fn ttl() {
-        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_ttl("90"), Ok(Duration::from_secs(90)));
-        assert!(parse_ttl("0s").is_err());
-        assert!(parse_ttl("1y").is_err());
-        assert!(parse_ttl("h").is_err());
     }
 
     #[test]

@@ -33,16 +33,6 @@ pub struct Demo {
     pub dm: RoomId,
 }
 
-/// `bytes` random bytes as lowercase hex (for generated secrets).
-pub fn random_hex(bytes: usize) -> Result<String, getrandom::Error> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)?;
-    Ok(buf.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
-}
-
 async fn actor(chat: &Chat, user: i64) -> Result<Actor, ChatError> {
     let (id, role, name) = DEMO_USERS
         .iter()
@@ -211,18 +201,23 @@ curl -s \"$CHAT/entitlements\" -H \"Authorization: Bearer $SERVICE\""
 /// `CHAT_JWT_SECRET`/`CHAT_SERVICE_TOKEN` (it generates its own), a non-loopback address, and
 /// an existing database it did not create (marked by a `<db>.dev-demo` file next to it).
 /// Returns whether the database is new (so the caller marks it once opened).
-pub fn guard(args: &crate::config::ServerArgs, db: &std::path::Path) -> Result<bool, String> {
-    if args.jwt_secret.is_some() || args.service_token.is_some() {
+/// `secrets_configured`: whether a JWT secret or service token was given; `addr`: where it
+/// would listen.
+pub fn guard(
+    secrets_configured: bool,
+    addr: std::net::SocketAddr,
+    db: &std::path::Path,
+) -> Result<bool, String> {
+    if secrets_configured {
         return Err(
             "--dev generates its own secrets and prints them: unset CHAT_JWT_SECRET and \
              CHAT_SERVICE_TOKEN (or run without --dev)"
                 .into(),
         );
     }
-    if !args.addr.ip().is_loopback() {
+    if !addr.ip().is_loopback() {
         return Err(format!(
-            "--dev listens on loopback only (got {}): it prints admin tokens",
-            args.addr
+            "--dev listens on loopback only (got {addr}): it prints admin tokens"
         ));
     }
     if db.exists() && !marker(db).exists() {

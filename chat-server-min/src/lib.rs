@@ -19,9 +19,31 @@
 //! .await
 //! # }
 //! ```
+//!
+//! Or mount the whole API — REST, WebSocket and SSE — in a host's own router, with the
+//! host's listener, TLS and middleware: [`ChatService`] is a `hyper` and `tower` service
+//! (`examples/axum_host.rs` nests it under `/chat` of an axum router):
+//!
+//! ```no_run
+//! # async fn run(chat: chat_core::Chat, config: chat_server_min::Config) -> std::io::Result<()> {
+//! let chat_api = chat_server_min::ChatService::new(chat, config)?;
+//! // axum: Router::new().nest_service("/chat", chat_api.clone())
+//! // hyper: serve_connection(io, chat_api.clone().with_prefix("/chat")).with_upgrades()
+//! // and when the host stops: chat_api.shutdown().await (realtime clients get `going_away`)
+//! # Ok(()) }
+//! ```
+//!
+//! The library takes a plain [`Config`]; the command line (clap) belongs to the binary, behind
+//! the default `cli` feature: depend with `default-features = false` to leave it out.
+//!
+//! Modules depend one way: [`server`] (accept loop, pipeline, [`ChatService`]) → [`routes`]
+//! (the table and every handler) → [`realtime`] (transports) → [`app`] (shared state,
+//! admission), [`auth`], [`http`], [`ratelimit`], [`config`], [`ops`]. A test
+//! (`tests/module_graph`) fails on any cycle.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod dev;
@@ -34,4 +56,4 @@ pub mod server;
 
 pub use chat_core;
 pub use config::{Config, ConfigError, RateConfig, RealtimeConfig};
-pub use server::serve;
+pub use server::{serve, ChatService};

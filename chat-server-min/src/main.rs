@@ -9,9 +9,13 @@ use std::time::Duration;
 use chat_core::hub::LocalBus;
 use chat_core::presence::PresenceConfig;
 use chat_core::{AccountRole, Chat};
-use chat_server_min::config::{Cli, Command, ServerArgs, TokenArgs, MIN_SECRET_BYTES};
+use chat_server_min::config::MIN_SECRET_BYTES;
 use chat_server_min::{auth, dev, ops, serve};
 use clap::Parser;
+
+mod cli;
+
+use cli::{Cli, Command, ServerArgs, TokenArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -55,13 +59,15 @@ fn run(args: &ServerArgs) -> Result<(), String> {
     ops::log::init_stderr();
     let secret = if args.dev {
         // `dev::guard` below refuses a configured secret: demo mode always makes its own.
-        dev::random_hex(32).map_err(|e| e.to_string())?.into_bytes()
+        auth::random_hex(32)
+            .map_err(|e| e.to_string())?
+            .into_bytes()
     } else {
         secret_from(args)?
     };
     let mut config = args.config(secret).map_err(|e| e.to_string())?;
     if args.dev && config.service_token.is_none() {
-        let generated = dev::random_hex(24).map_err(|e| e.to_string())?;
+        let generated = auth::random_hex(24).map_err(|e| e.to_string())?;
         config = config
             .with_service_token(generated)
             .map_err(|e| e.to_string())?;
@@ -71,7 +77,11 @@ fn run(args: &ServerArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(if args.dev { "chat-dev.db" } else { "chat.db" }));
     let new_dev_db = if args.dev {
-        dev::guard(args, &db)?
+        dev::guard(
+            args.jwt_secret.is_some() || args.service_token.is_some(),
+            args.addr,
+            &db,
+        )?
     } else {
         false
     };

@@ -8,11 +8,12 @@
 
 use std::num::NonZeroU32;
 
-use chat_core::{AccountId, ChatError, UserId};
+use chat_core::{AccountId, UserId};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::RateConfig;
+use crate::http::ApiError;
 
 /// The two keyed limiters.
 pub struct Limits {
@@ -48,11 +49,11 @@ impl Limits {
 
     /// Charges one write to the user, then to the account; `RateLimited` with the wait in
     /// whole seconds (at least 1) when either budget is spent.
-    pub fn check(&self, account: AccountId, user: UserId) -> Result<(), ChatError> {
+    pub fn check(&self, account: AccountId, user: UserId) -> Result<(), ApiError> {
         let refused = |not_until: governor::NotUntil<_>| {
             let wait = not_until.wait_time_from(self.clock.now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            ChatError::RateLimited {
+            ApiError::RateLimited {
                 retry_after_secs: secs.max(1),
             }
         };
@@ -93,7 +94,7 @@ mod tests {
         }
         for _ in 0..10 {
             match l.check(a, UserId(1)) {
-                Err(ChatError::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
+                Err(ApiError::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
                 other => panic!("{other:?}"),
             }
         }

@@ -2,9 +2,11 @@
 
 use bytes::Bytes;
 use chat_core::{ChatError, FieldError};
+
+use super::ApiError;
 use http::HeaderMap;
+use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 
 /// Largest accepted request body: 64 KiB.
@@ -13,22 +15,25 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Reads the whole body, refusing (`PayloadTooLarge`) as soon as it passes `limit` bytes —
 /// up front when `Content-Length` already says so, otherwise while streaming, so an endless
 /// body is never buffered.
-pub async fn read_body(
-    headers: &HeaderMap,
-    body: Incoming,
-    limit: usize,
-) -> Result<Bytes, ChatError> {
+///
+/// Any body type works (hyper's `Incoming` when we serve, the host's when it mounts
+/// [`crate::ChatService`]).
+pub async fn read_body<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ApiError>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ChatError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge);
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ChatError::PayloadTooLarge),
-        Err(_) => Err(ChatError::invalid("body", "the body could not be read")),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge),
+        Err(_) => Err(ChatError::invalid("body", "the body could not be read").into()),
     }
 }
 

@@ -10,12 +10,22 @@ use serde_json::json;
 
 use super::response::Reply;
 
-/// A failed request: a library error, or one of the few transport-level refusals the library
-/// has no variant for.
+/// A failed request: a library error, or one of the refusals only the server makes (the
+/// library never sees bodies, budgets or URLs, so these are not [`ChatError`]s).
 #[derive(Debug)]
 pub enum ApiError {
-    /// Anything the library (or the server on its behalf) reports.
+    /// Anything the library reports.
     Chat(ChatError),
+    /// The path's account is not the caller's (`403 account_mismatch`).
+    AccountMismatch,
+    /// A request body over the size limit (`413 payload_too_large`).
+    PayloadTooLarge,
+    /// Too many requests (`429 rate_limited`, with `Retry-After`): the write budget, the
+    /// realtime connections of a user, or the ticket store.
+    RateLimited {
+        /// Seconds to wait; sent as at least 1.
+        retry_after_secs: u64,
+    },
     /// The path exists but not with this method (`405 method_not_allowed`, with `Allow`).
     MethodNotAllowed(String),
     /// `/ws` without a valid WebSocket handshake (`426 upgrade_required`, with
@@ -34,26 +44,52 @@ impl ApiError {
     pub fn into_reply(self, request_id: &str) -> Reply {
         match self {
             Self::Chat(e) => chat_error_reply(&e, request_id),
-            Self::MethodNotAllowed(allow) => {
-                let body = json!({"error": {
-                    "code": "method_not_allowed",
-                    "message": "method not allowed on this path",
-                    "request_id": request_id,
-                }});
-                Reply::json_value(StatusCode::METHOD_NOT_ALLOWED, body).header("allow", allow)
-            }
-            Self::UpgradeRequired(what) => {
-                let body = json!({"error": {
-                    "code": "upgrade_required",
-                    "message": what,
-                    "request_id": request_id,
-                }});
-                Reply::json_value(StatusCode::UPGRADE_REQUIRED, body)
-                    .header("upgrade", "websocket")
-                    .header("sec-websocket-version", "13")
-            }
+            Self::AccountMismatch => reply(
+                StatusCode::FORBIDDEN,
+                "account_mismatch",
+                "account mismatch",
+                request_id,
+            ),
+            Self::PayloadTooLarge => reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "payload too large",
+                request_id,
+            ),
+            Self::RateLimited { retry_after_secs } => reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "rate limited",
+                request_id,
+            )
+            .header("retry-after", retry_after_secs.max(1).to_string()),
+            Self::MethodNotAllowed(allow) => reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this path",
+                request_id,
+            )
+            .header("allow", allow),
+            Self::UpgradeRequired(what) => reply(
+                StatusCode::UPGRADE_REQUIRED,
+                "upgrade_required",
+                what,
+                request_id,
+            )
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13"),
         }
     }
+}
+
+/// `{"error": {"code", "message", "request_id"}}` with this status.
+fn reply(status: StatusCode, code: &str, message: &str, request_id: &str) -> Reply {
+    let body = json!({"error": {
+        "code": code,
+        "message": message,
+        "request_id": request_id,
+    }});
+    Reply::json_value(status, body)
 }
 
 fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
@@ -76,11 +112,7 @@ fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
     if let ChatError::Validation(fields) = e {
         error["details"] = json!(fields);
     }
-    let mut reply = Reply::json_value(status, json!({ "error": error }));
-    if let ChatError::RateLimited { retry_after_secs } = e {
-        reply = reply.header("retry-after", (*retry_after_secs).max(1).to_string());
-    }
-    reply
+    Reply::json_value(status, json!({ "error": error }))
 }
 
 #[cfg(test)]
@@ -102,13 +134,48 @@ mod tests {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
         assert_eq!(v["error"]["details"][0]["field"], "name");
-        let r = ApiError::Chat(ChatError::RateLimited {
+        let r = ApiError::RateLimited {
             retry_after_secs: 0,
-        })
+        }
         .into_reply("r");
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(r
             .headers
             .iter()
             .any(|(k, v)| *k == "retry-after" && v == "1"));
+    }
+
+    #[test]
+    fn server_refusals_keep_their_wire_form() {
+        for (e, status, code, message) in [
+            (
+                ApiError::AccountMismatch,
+                403,
+                "account_mismatch",
+                "account mismatch",
+            ),
+            (
+                ApiError::PayloadTooLarge,
+                413,
+                "payload_too_large",
+                "payload too large",
+            ),
+            (
+                ApiError::RateLimited {
+                    retry_after_secs: 7,
+                },
+                429,
+                "rate_limited",
+                "rate limited",
+            ),
+        ] {
+            let r = e.into_reply("rid");
+            assert_eq!(r.status.as_u16(), status);
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            assert_eq!(
+                v,
+                json!({"error": {"code": code, "message": message, "request_id": "rid"}})
+            );
+        }
     }
 }

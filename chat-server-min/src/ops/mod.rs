@@ -1,39 +1,7 @@
-//! Operations endpoints and instrumentation: health, Prometheus metrics, the OpenAPI document,
-//! and the JSON log format.
+//! Instrumentation: Prometheus metrics, the JSON log format and the OpenAPI document. The
+//! endpoints that serve them are routes ([`crate::routes::ops`]); this module depends on no
+//! other module of the crate.
 
 pub mod log;
 pub mod metrics;
 pub mod openapi;
-
-use std::sync::Arc;
-
-use http::StatusCode;
-use serde_json::json;
-
-use crate::http::Reply;
-use crate::routes::HandlerResult;
-use crate::server::App;
-
-/// `GET /healthz`: `200 {"status":"ok"}` when the store answers.
-pub async fn healthz(app: Arc<App>) -> HandlerResult {
-    app.chat.health().await?;
-    Ok(Reply::json_value(StatusCode::OK, json!({ "status": "ok" })))
-}
-
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(app: Arc<App>) -> HandlerResult {
-    Ok(Reply::raw(
-        StatusCode::OK,
-        "text/plain; version=0.0.4; charset=utf-8",
-        app.metrics.render(),
-    ))
-}
-
-/// `GET /api/v1/openapi.json`.
-pub async fn openapi(_app: Arc<App>) -> HandlerResult {
-    Ok(Reply::raw(
-        StatusCode::OK,
-        "application/json",
-        openapi::DOCUMENT.as_bytes(),
-    ))
-}

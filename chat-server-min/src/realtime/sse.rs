@@ -23,8 +23,10 @@ use http_body_util::BodyExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use super::{pump, AbortOnDrop, End, Kill, Session};
-use crate::http::Reply;
+use super::pump::pump;
+use super::session::{AbortOnDrop, Session};
+use super::End;
+use crate::http::{Kill, Reply};
 
 /// How long a slow consumer's connection is left to drain the final `event: error` before it
 /// is dropped outright.

@@ -1,55 +1,40 @@
 //! The route table: every method and path the server answers, and the thin adapter behind
 //! each. One module per resource; handlers parse input, call the [`chat_core::Chat`] facade and
 //! render its result — no business rule lives here.
+//!
+//! Only the server's pipeline uses this module; it uses the layers below it (`app`, `http`,
+//! `auth`, `realtime`, `ops`), none of which looks back up here.
 
 pub mod audit;
 pub mod members;
 pub mod messages;
+pub mod ops;
 pub mod read;
 pub mod realtime;
 pub mod rooms;
+pub mod router;
 pub mod service;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chat_core::{AccountId, Actor, ChatError};
+use chat_core::{AccountId, Actor};
 use http::Method;
 
-use crate::http::{Query, Reply};
-use crate::ops;
-use crate::realtime::{Grant, Transport};
-use crate::server::App;
+use crate::app::App;
+use crate::auth::Grant;
+use crate::http::{ApiError, Params, Query, Reply};
+use crate::realtime::Transport;
 
-/// What every handler returns.
-pub type HandlerResult = Result<Reply, ChatError>;
+pub use router::Router;
+
+/// What every handler returns: a library error converts with `?`.
+pub type HandlerResult = Result<Reply, ApiError>;
 
 /// A boxed handler future.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
-
-/// The matched path parameters, by name.
-#[derive(Debug, Clone, Default)]
-pub struct Params(pub Vec<(String, String)>);
-
-impl Params {
-    /// The raw value of `name`.
-    pub fn raw(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// `name` parsed as `T`; an id that does not parse names nothing that exists: `NotFound`.
-    pub fn id<T: FromStr>(&self, name: &str) -> Result<T, ChatError> {
-        self.raw(name)
-            .and_then(|v| v.parse().ok())
-            .ok_or(ChatError::NotFound)
-    }
-}
 
 /// A request by an admitted user.
 pub struct UserCall {

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{HandlerResult, UserCall};
+use crate::auth::token_deadline;
 use crate::http::{decode_json, Reply};
-use crate::realtime::token_deadline;
 
 /// `POST /realtime/ticket`: a single-use ticket for `/ws?ticket=` or `/events?ticket=`,
 /// bound to the caller's account, user, role, name and token expiry.
@@ -35,7 +35,7 @@ pub async fn list_notifications(c: UserCall) -> HandlerResult {
     let unread_only = match c.query.get("unread_only")? {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(ChatError::invalid("unread_only", "must be true or false")),
+        Some(_) => return Err(ChatError::invalid("unread_only", "must be true or false").into()),
     };
     let page = c
         .app
@@ -62,17 +62,9 @@ pub async fn read_notifications(c: UserCall) -> HandlerResult {
         (Some(ids), None) => c.app.chat.read_notifications(&c.actor, Some(&ids)).await?,
         (None, Some(true)) => c.app.chat.read_notifications(&c.actor, None).await?,
         (None, Some(false)) => {
-            return Err(ChatError::invalid(
-                "all",
-                "must be true (or send ids instead)",
-            ))
+            return Err(ChatError::invalid("all", "must be true (or send ids instead)").into())
         }
-        _ => {
-            return Err(ChatError::invalid(
-                "body",
-                "send exactly one of ids and all",
-            ))
-        }
+        _ => return Err(ChatError::invalid("body", "send exactly one of ids and all").into()),
     };
     Ok(Reply::json(StatusCode::OK, &json!({"updated": updated})))
 }

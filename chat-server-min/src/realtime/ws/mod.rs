@@ -4,26 +4,37 @@
 //! for a client ping, `{"type":"error","code","message"}` for a frame it could not use.
 //! Client → server: `{"type":"typing","room_id"}`, `{"type":"presence","status"}`,
 //! `{"type":"ping"}`. Close codes: see [`super::End::ws_close_code`] and `REALTIME.md`.
+//!
+//! Here: the connection's loop (events out, client frames in, keepalive, closing); the
+//! handshake check and the client frames are in their own files.
+
+mod frames;
+mod handshake;
+
+pub use frames::MAX_FRAMES_PER_SEC;
+pub(crate) use handshake::accept_key;
 
 use std::time::{Duration, Instant};
 
 use chat_core::events::Event;
-use chat_core::{Actor, RoomId, Subscription};
+use chat_core::Subscription;
 use futures_util::{SinkExt, StreamExt};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::error::Error as WsError;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use super::{error_frame, pump, AbortOnDrop, End, Session};
-use crate::http::{ApiError, Reply};
+use frames::{handle_text, FrameBudget};
+
+use super::pump::pump;
+use super::session::{AbortOnDrop, Session};
+use super::{error_frame, End};
+use crate::http::Reply;
 
 /// Largest client frame and message: 16 KiB (a larger one closes the connection with 1009).
 pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
@@ -39,8 +50,6 @@ pub const MAX_WRITE_BUFFER: usize = 256 * 1024;
 pub const WRITE_BATCH: usize = 8 * 1024;
 /// Most queued events written in one batch.
 const BATCH_EVENTS: usize = 64;
-/// Client frames per second a connection may send; more get an error frame and are ignored.
-pub const MAX_FRAMES_PER_SEC: u32 = 20;
 /// How long closing waits for the close handshake before dropping the socket.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
@@ -55,41 +64,6 @@ pub fn config() -> WebSocketConfig {
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(Some(MAX_CLIENT_MESSAGE))
         .max_frame_size(Some(MAX_CLIENT_MESSAGE))
-}
-
-/// Checks the handshake headers and returns `Sec-WebSocket-Accept`; `426` when the request is
-/// not a WebSocket handshake (version 13).
-pub(crate) fn accept_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let has_token = |name: http::header::HeaderName, token: &str| {
-        headers.get_all(name).iter().any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-        })
-    };
-    if !has_token(http::header::UPGRADE, "websocket")
-        || !has_token(http::header::CONNECTION, "upgrade")
-    {
-        return Err(ApiError::UpgradeRequired(
-            "a WebSocket handshake is required (Connection: Upgrade, Upgrade: websocket)",
-        ));
-    }
-    if headers
-        .get(http::header::SEC_WEBSOCKET_VERSION)
-        .map(http::HeaderValue::as_bytes)
-        != Some(b"13")
-    {
-        return Err(ApiError::UpgradeRequired(
-            "Sec-WebSocket-Version must be 13",
-        ));
-    }
-    let key = headers
-        .get(http::header::SEC_WEBSOCKET_KEY)
-        .map(http::HeaderValue::as_bytes)
-        .filter(|k| k.len() == 24)
-        .ok_or(ApiError::UpgradeRequired(
-            "Sec-WebSocket-Key is missing or malformed",
-        ))?;
-    Ok(derive_accept_key(key))
 }
 
 /// Answers `101` and runs the session once hyper hands over the connection.
@@ -130,88 +104,6 @@ fn render(event: &Event) -> Option<Utf8Bytes> {
             tracing::error!(error = %e, "event serialization failed");
             None
         }
-    }
-}
-
-/// A client frame.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum ClientFrame {
-    /// The user is typing in a room.
-    Typing { room_id: RoomId },
-    /// The user sets their presence.
-    Presence { status: PresenceStatus },
-    /// Liveness check; answered by `{"type":"pong"}`. (A struct variant, so that unknown
-    /// fields are refused as for the others.)
-    Ping {},
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum PresenceStatus {
-    Online,
-    Away,
-}
-
-/// Counts client frames per one-second window.
-struct FrameBudget {
-    window: Instant,
-    used: u32,
-}
-
-impl FrameBudget {
-    fn allow(&mut self) -> bool {
-        if self.window.elapsed() >= Duration::from_secs(1) {
-            self.window = Instant::now();
-            self.used = 0;
-        }
-        self.used += 1;
-        self.used <= MAX_FRAMES_PER_SEC
-    }
-}
-
-/// What a client text frame asks for; the reply frame, if any.
-async fn handle_text(session: &Session, budget: &mut FrameBudget, text: &str) -> Option<String> {
-    if !budget.allow() {
-        return Some(error_frame(
-            "rate_limited",
-            "more than 20 frames per second; frame ignored",
-        ));
-    }
-    let frame: ClientFrame = match serde_json::from_str(text) {
-        Ok(f) => f,
-        Err(e) => {
-            let message = format!("invalid frame: {}", without_position(&e));
-            return Some(error_frame("validation_failed", &message));
-        }
-    };
-    session.presence.touch();
-    match frame {
-        ClientFrame::Ping {} => Some(r#"{"type":"pong"}"#.to_owned()),
-        ClientFrame::Presence { status } => {
-            session
-                .presence
-                .set_away(matches!(status, PresenceStatus::Away));
-            None
-        }
-        ClientFrame::Typing { room_id } => typing(&session.app.chat, &session.actor, room_id).await,
-    }
-}
-
-async fn typing(chat: &chat_core::Chat, actor: &Actor, room: RoomId) -> Option<String> {
-    match chat.typing(actor, room).await {
-        // Throttled or sent: nothing to say.
-        Ok(_) => None,
-        Err(e) => Some(error_frame(e.code(), &e.public_message())),
-    }
-}
-
-/// serde_json's message without " at line L column C".
-fn without_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
     }
 }
 
@@ -283,10 +175,7 @@ async fn run(session: Session, sub: Subscription, mut socket: Socket) {
     let mut ping = tokio::time::interval_at((Instant::now() + ping_every).into(), ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let mut budget = FrameBudget {
-        window: Instant::now(),
-        used: 0,
-    };
+    let mut budget = FrameBudget::new();
     let mut queue_open = true;
     let delivered = app
         .metrics
@@ -383,56 +272,4 @@ async fn run(session: Session, sub: Subscription, mut socket: Socket) {
     }
     // Dropping the session ends the presence connection and frees the slot.
     drop(session);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_frames_parse_strictly() {
-        let ok = [
-            r#"{"type":"ping"}"#,
-            r#"{"type":"presence","status":"away"}"#,
-            r#"{"type":"typing","room_id":"01a221ec-16c7-75d7-afe3-2230c81e0bbe"}"#,
-        ];
-        for f in ok {
-            assert!(serde_json::from_str::<ClientFrame>(f).is_ok(), "{f}");
-        }
-        let bad = [
-            r#"{"type":"ping","x":1}"#,
-            r#"{"type":"presence","status":"busy"}"#,
-            r#"{"type":"typing"}"#,
-            r#"{"type":"PING"}"#,
-            r#"{}"#,
-            r#"[]"#,
-        ];
-        for f in bad {
-            assert!(serde_json::from_str::<ClientFrame>(f).is_err(), "{f}");
-        }
-    }
-
-    #[test]
-    fn handshake_headers() {
-        let mut h = HeaderMap::new();
-        assert!(accept_key(&h).is_err());
-        h.insert("upgrade", http::HeaderValue::from_static("WebSocket"));
-        h.insert(
-            "connection",
-            http::HeaderValue::from_static("keep-alive, Upgrade"),
-        );
-        h.insert(
-            "sec-websocket-version",
-            http::HeaderValue::from_static("13"),
-        );
-        assert!(accept_key(&h).is_err(), "no key");
-        h.insert(
-            "sec-websocket-key",
-            http::HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
-        );
-        // RFC 6455's example.
-        assert_eq!(accept_key(&h).unwrap(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-        h.insert("sec-websocket-version", http::HeaderValue::from_static("8"));
-        assert!(accept_key(&h).is_err());
-    }
 }

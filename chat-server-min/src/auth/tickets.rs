@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use chat_core::{AccountId, ChatError, Identity, Timestamp, UserId};
 
+use crate::http::ApiError;
+
 /// What a ticket stands for: the caller's identity as its token stated it, and when that
 /// token expires (connections opened with the ticket end then).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +88,8 @@ impl Tickets {
         &self,
         grant: Grant,
         token_deadline: Instant,
-    ) -> Result<(String, Timestamp), ChatError> {
-        let ticket = crate::dev::random_hex(TICKET_BYTES).map_err(ChatError::internal)?;
+    ) -> Result<(String, Timestamp), ApiError> {
+        let ticket = super::random_hex(TICKET_BYTES).map_err(ChatError::internal)?;
         let now = Instant::now();
         let lifetime = self.ttl.min(token_deadline.saturating_duration_since(now));
         let user = (grant.identity.account, grant.identity.user);
@@ -103,7 +105,7 @@ impl Tickets {
         if tickets.len() >= self.max {
             store.evict_expired(now);
             if store.tickets.len() >= self.max {
-                return Err(ChatError::RateLimited {
+                return Err(ApiError::RateLimited {
                     retry_after_secs: self.ttl.as_secs().max(1),
                 });
             }
@@ -176,7 +178,7 @@ mod tests {
         t.issue(grant(), far).unwrap();
         assert!(matches!(
             t.issue(grant(), far),
-            Err(ChatError::RateLimited { .. })
+            Err(ApiError::RateLimited { .. })
         ));
 
         let short = Tickets::new(Duration::from_millis(1), 2);

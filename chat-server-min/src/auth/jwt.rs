@@ -1,15 +1,14 @@
-//! Authentication: user tokens (HS256 JWTs signed by the host platform) and the service token.
-//!
-//! Verification only establishes *who* calls; [`chat_core::Chat::enter`] then admits them
-//! (entitlements, deactivation, directory upsert) and the library decides what they may do.
+//! User tokens: HS256 JWTs signed by the host platform — their claims, verification, minting
+//! (the `token` subcommand, `--dev`, tests) and when a verified token stops being accepted.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chat_core::{AccountId, AccountRole, ChatError, Identity, UserId};
 use http::HeaderMap;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
+
+use super::bearer;
 
 /// The claims of a user token, exactly as the contract names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,18 +44,6 @@ impl Claims {
             name: self.name.clone(),
         })
     }
-}
-
-/// The bearer token of an `Authorization` header, if there is exactly one well-formed one.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
-    let value = values.next()?;
-    if values.next().is_some() {
-        return None;
-    }
-    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Verifies user tokens: HS256 only, `exp` required and checked.
@@ -128,16 +115,15 @@ pub fn mint(
     .map_err(ChatError::internal)
 }
 
-/// Checks the service API's bearer token in constant time. `Unauthorized` on any mismatch;
-/// `NotFound` when the service API is disabled (no token configured).
-pub fn check_service(expected: Option<&str>, headers: &HeaderMap) -> Result<(), ChatError> {
-    let expected = expected.ok_or(ChatError::NotFound)?;
-    let given = bearer(headers).ok_or(ChatError::Unauthorized)?;
-    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(())
-    } else {
-        Err(ChatError::Unauthorized)
-    }
+/// When a token with this `exp` stops being accepted (`exp` + leeway), as an `Instant`:
+/// realtime connections end then, and tickets never outlive it.
+pub fn token_deadline(exp: u64, leeway_secs: u64) -> Instant {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let left = exp.saturating_add(leeway_secs).saturating_sub(now);
+    Instant::now() + Duration::from_secs(left.min(10 * 365 * 86_400))
 }
 
 #[cfg(test)]
@@ -276,16 +262,5 @@ mod tests {
         )
         .unwrap();
         assert!(v.verify(&headers(&hs512)).is_err(), "other alg");
-    }
-
-    #[test]
-    fn service_token() {
-        let h = headers("service-token-123456");
-        assert!(check_service(Some("service-token-123456"), &h).is_ok());
-        assert!(matches!(
-            check_service(Some("service-token-123457"), &h),
-            Err(ChatError::Unauthorized)
-        ));
-        assert!(matches!(check_service(None, &h), Err(ChatError::NotFound)));
     }
 }
