@@ -27,11 +27,12 @@ declare module "node:assert/strict" {
     function notDeepEqual(actual: unknown, expected: unknown, message?: string): void;
     function match(value: string, regExp: RegExp, message?: string): void;
     function doesNotMatch(value: string, regExp: RegExp, message?: string): void;
-    function throws(fn: () => unknown, expected?: unknown, message?: string): void;
+    type Expected = ((error: any) => boolean) | RegExp | (new (...args: any[]) => unknown) | object;
+    function throws(fn: () => unknown, expected?: Expected, message?: string): void;
     function doesNotThrow(fn: () => unknown, message?: string): void;
     function rejects(
       block: Promise<unknown> | (() => Promise<unknown>),
-      expected?: unknown,
+      expected?: Expected,
       message?: string,
     ): Promise<void>;
     function fail(message?: string): never;
