@@ -9,7 +9,7 @@
  * (the WebSocket opens with a single-use ticket), never in cookies (`credentials: "omit"`).
  *
  * @example
- * import { createClient, ChatApiError } from "/assets/client.js";
+ * import { createClient, ChatApiError } from "./client.js";
  *
  * const chat = createClient({
  *   baseUrl: "https://chat.example.com",      // "" or omitted: this page's origin
@@ -18,10 +18,11 @@
  * });
  *
  * // Realtime first, then the pages: events that race the pages are merged by the timeline.
- * const live = chat.connect();
+ * const live = chat.realtime();               // or chat.connect(): created and started
  * live.on("status", (s) => statusLine.textContent = s.state === "reconnecting" ? "Reconectando…" : "");
  * live.on("message.created", (event) => timeline.applyEvent(event));
  * live.on("resync_required", () => reloadEverythingShown());   // refetch over REST
+ * live.start();
  *
  * const { items: rooms } = await chat.listRooms();
  * const page = await chat.listMessages(rooms[0].id, { around: "first_unread", limit: 50 });
@@ -200,12 +201,17 @@ export async function errorFromResponse(response) {
 }
 
 /**
- * Whether an error means the session is over (nothing is retried with this token).
+ * Whether an error means the session is over: the token is refused (401), the user was
+ * deactivated, or the token belongs to another account. Nothing is retried with that token.
+ * (Other 403s — `forbidden`, `entitlement_denied` for a plan limit — refuse one action only.)
  *
  * @param {unknown} error
  */
 export function isSessionFatal(error) {
-  return error instanceof ChatApiError && (error.status === 401 || error.status === 403);
+  return (
+    error instanceof ChatApiError &&
+    (error.status === 401 || (error.status === 403 && (error.code === "user_deactivated" || error.code === "account_mismatch")))
+  );
 }
 
 /** A fresh idempotency key for a message (`client_id`: 1–128 printable ASCII). */
@@ -322,7 +328,13 @@ export class ChatClient {
    */
   async request(method, path, { query, body, signal, raw = false } = {}) {
     const url = this.url(path, query);
-    const token = await this.#getToken();
+    /** @type {unknown} */
+    let token;
+    try {
+      token = await this.#getToken();
+    } catch (cause) {
+      throw new ChatApiError({ status: 0, code: "token_unavailable", message: "the host could not provide a token", cause });
+    }
     if (typeof token !== "string" || token === "") {
       throw new ChatApiError({ status: 0, code: "unauthorized", message: "no token to send" });
     }
@@ -638,13 +650,24 @@ export class ChatClient {
   }
 
   /**
+   * The realtime connection, not started yet: attach listeners, then `start()`.
+   *
+   * @param {RealtimeOptions} [options]
+   * @returns {RealtimeConnection}
+   */
+  realtime(options = {}) {
+    return new RealtimeConnection(this, { ...this.#realtimeDefaults, ...options });
+  }
+
+  /**
    * Opens the realtime connection (and keeps it open until `close()` or a fatal close).
+   * Listeners attached afterwards see the next status change; `status` says the current one.
    *
    * @param {RealtimeOptions} [options]
    * @returns {RealtimeConnection}
    */
   connect(options = {}) {
-    const connection = new RealtimeConnection(this, { ...this.#realtimeDefaults, ...options });
+    const connection = this.realtime(options);
     connection.start();
     return connection;
   }
@@ -730,6 +753,8 @@ export class RealtimeConnection extends EventTarget {
   #openedAt = null;
   /** @type {number | null} */
   #lastEventId;
+  /** @type {"online" | "away"} */
+  #presence = "online";
   /** @type {ConnectionStatus} */
   #status = { state: "stopped", reason: null, fatal: false, attempt: 0, retryInMs: null };
 
@@ -823,9 +848,15 @@ export class RealtimeConnection extends EventTarget {
     return this.send({ type: "typing", room_id: roomId });
   }
 
-  /** @param {"online" | "away"} status */
+  /**
+   * Sets the user's presence on this connection; remembered and sent again after a reconnect
+   * (a new connection starts online).
+   *
+   * @param {"online" | "away"} status
+   */
   setPresence(status) {
     if (status !== "online" && status !== "away") throw new RangeError(`presence must be online or away, not ${status}`);
+    this.#presence = status;
     return this.send({ type: "presence", status });
   }
 
@@ -844,8 +875,9 @@ export class RealtimeConnection extends EventTarget {
       ticket = await this.#client.realtimeTicket();
     } catch (error) {
       if (run !== this.#run || this.#stopped) return;
-      if (isSessionFatal(error)) {
-        this.#halt(/** @type {ChatApiError} */ (error).code, true);
+      // Any 403 on a ticket is final too: `entitlement_denied` there means the chat is disabled.
+      if (error instanceof ChatApiError && (isSessionFatal(error) || error.status === 403)) {
+        this.#halt(error.code, true);
         return;
       }
       const code = error instanceof ChatApiError ? error.code : "network_error";
@@ -869,6 +901,7 @@ export class RealtimeConnection extends EventTarget {
       const resumed = this.#everOpened;
       this.#everOpened = true;
       this.#setStatus({ state: "open", reason: null, retryInMs: null });
+      if (this.#presence === "away") this.send({ type: "presence", status: "away" });
       if (resumed && this.#lastEventId === null) {
         // Nothing to resume from (no event seen, or reset by a resync): what changed while we
         // were away cannot be replayed, so the page must refetch.

@@ -207,7 +207,13 @@ test("network failures and aborts", async () => {
   await assert.rejects(aborting.unread({ signal: controller.signal }), (e) => e instanceof Error && e.name === "AbortError");
   const noToken = client(fakeFetch().fetch, { getToken: () => "" });
   await assert.rejects(noToken.unread(), (e) => e instanceof ChatApiError && e.code === "unauthorized" && e.status === 0);
+  const failingHost = client(fakeFetch().fetch, { getToken: async () => { throw new Error("host refresh failed"); } });
+  await assert.rejects(failingHost.unread(), (e) => e instanceof ChatApiError && e.code === "token_unavailable" && e.status === 0);
+  assert.equal(isSessionFatal(new ChatApiError({ status: 401, code: "unauthorized", message: "" })), true);
   assert.equal(isSessionFatal(new ChatApiError({ status: 403, code: "user_deactivated", message: "" })), true);
+  assert.equal(isSessionFatal(new ChatApiError({ status: 403, code: "account_mismatch", message: "" })), true);
+  assert.equal(isSessionFatal(new ChatApiError({ status: 403, code: "forbidden", message: "" })), false, "one action refused");
+  assert.equal(isSessionFatal(new ChatApiError({ status: 403, code: "entitlement_denied", message: "max_rooms" })), false);
   assert.equal(isSessionFatal(new ChatApiError({ status: 429, code: "rate_limited", message: "" })), false);
   assert.equal(isSessionFatal(new Error("x")), false);
 });
@@ -639,4 +645,44 @@ test("the realtime URL is ws: for http and never carries the token", () => {
   assert.equal(c.websocketUrl("abc", 12), "ws://127.0.0.1:8080/api/v1/accounts/1/chat/ws?ticket=abc&since=12");
   assert.equal(c.websocketUrl("abc", null), "ws://127.0.0.1:8080/api/v1/accounts/1/chat/ws?ticket=abc");
   assert.equal(c.websocketUrl("abc", 0), "ws://127.0.0.1:8080/api/v1/accounts/1/chat/ws?ticket=abc&since=0");
+});
+
+test("realtime(): listeners see the first status; a chat disabled at ticket time is final; a failing host token is retried", async () => {
+  const f = fakeFetch({ "POST /realtime/ticket": () => json(403, { error: { code: "entitlement_denied", message: "", request_id: "x" } }) });
+  const sockets = fakeSockets();
+  const timers = fakeTimers();
+  const live = client(f.fetch).realtime({ WebSocket: sockets.FakeSocket, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, now: timers.now });
+  /** @type {string[]} */
+  const states = [];
+  live.on("status", (st) => states.push(`${st.state}:${st.reason}`));
+  assert.equal(live.status.state, "stopped");
+  live.start();
+  await flush();
+  assert.deepEqual(states, ["connecting:null", "stopped:entitlement_denied"]);
+  assert.equal(live.status.fatal, true);
+
+  const g = fakeFetch();
+  const flaky = client(g.fetch, { getToken: () => { throw new Error("refresh failed"); } }).connect({
+    WebSocket: sockets.FakeSocket, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, now: timers.now, random: () => 0.5,
+  });
+  await flush();
+  assert.equal(flaky.status.state, "reconnecting");
+  assert.equal(flaky.status.reason, "token_unavailable");
+  flaky.close();
+});
+
+test("an away presence is sent again after a reconnect (a new connection starts online)", async () => {
+  const s = realtimeSetup();
+  await flush();
+  s.sockets.last().open();
+  s.live.setPresence("away");
+  s.sockets.last().drop(1006);
+  await s.timers.advance(1000);
+  s.sockets.last().open();
+  assert.deepEqual(s.sockets.last().sent, [{ type: "presence", status: "away" }]);
+  s.live.setPresence("online");
+  s.sockets.last().drop(1006);
+  await s.timers.advance(1000);
+  s.sockets.last().open();
+  assert.deepEqual(s.sockets.last().sent, []);
 });
