@@ -6,8 +6,11 @@
 //   for newer) merge without duplicates, keyed by message id and ordered by `seq`, whatever
 //   order they arrive in; a page that would leave a hole is refused, and pages requested
 //   before a jump (`reset`) are ignored.
-// - Live `message.created` events extend the window only while it holds the newest message;
-//   events that arrive while a reset page is in flight are kept and applied after it.
+// - Live `message.created` events extend the window only while it holds the newest message.
+//   Every message seen in an event or an ack is also remembered (the newest version of the
+//   last 500), and re-applied after each page: a page fetched before an edit, a delete or a
+//   new message but answered after its event would otherwise bring back the old text or
+//   leave the new message out.
 // - Edits and deletes replace a message only with a version at least as new (a deletion is
 //   final; a later `edited_at` wins), so a late ack or an old page never brings back old text.
 // - A message being sent is pending under its `client_id`; it is replaced by the server's
@@ -52,7 +55,8 @@
  */
 
 export const DEFAULT_MAX_MESSAGES = 300;
-const MAX_BUFFERED_EVENTS = 2000;
+/** How many messages from events and acks are remembered for pages that race them. */
+export const RECENT_MESSAGES = 500;
 
 /**
  * Whether `incoming` is at least as new as `existing` (same message id).
@@ -67,6 +71,16 @@ export function isSameOrNewer(incoming, existing) {
   return true;
 }
 
+/**
+ * Whether two copies of a message show the same thing (a duplicate event or page).
+ *
+ * @param {Message} a
+ * @param {Message} b
+ */
+function sameVersion(a, b) {
+  return a.seq === b.seq && a.content === b.content && a.edited_at === b.edited_at && a.deleted_at === b.deleted_at;
+}
+
 export class Timeline {
   /** @type {Map<string, Message>} */
   #byId = new Map();
@@ -74,8 +88,8 @@ export class Timeline {
   #sorted = null;
   /** @type {Map<string, PendingMessage>} */
   #pending = new Map();
-  /** @type {{message: Message, isNew: boolean}[]} */
-  #buffer = [];
+  /** The newest version of messages seen in events and acks, oldest first. @type {Map<string, Message>} */
+  #recent = new Map();
   #loading = { older: false, newer: false, reset: false };
 
   /**
@@ -161,7 +175,6 @@ export class Timeline {
   reset(target) {
     this.generation += 1;
     this.#loading = { older: false, newer: false, reset: true };
-    this.#buffer = [];
     this.needsReload = false;
     /** @type {PageRequest["query"]} */
     const query = target === "latest" ? {} : target === "first_unread" ? { around: "first_unread" } : { around: target.around };
@@ -230,9 +243,7 @@ export class Timeline {
       this.newer = prevCursor ? { cursor: prevCursor } : null;
       this.anchorId = page.anchor_id ?? null;
       this.loaded = true;
-      const buffered = this.#buffer;
-      this.#buffer = [];
-      for (const { message, isNew } of buffered) this.#receive(message, isNew);
+      this.#reconcile();
       this.#trimTo(request.query.around ? "both" : "older");
       return true;
     }
@@ -240,6 +251,7 @@ export class Timeline {
     if (items.length === 0) {
       if (request.kind === "older") this.older = nextCursor ? { cursor: nextCursor } : null;
       else if (prevCursor !== undefined) this.newer = prevCursor ? { cursor: prevCursor } : null;
+      this.#reconcile();
       return true;
     }
     let pageMin = Infinity;
@@ -261,8 +273,31 @@ export class Timeline {
       this.older = nextCursor ? { cursor: nextCursor } : null;
       if (prevCursor !== undefined) this.newer = prevCursor ? { cursor: prevCursor } : null;
     }
+    this.#reconcile();
     this.#trimTo(request.kind === "older" ? "newer" : "older");
     return true;
+  }
+
+  /**
+   * Re-applies remembered messages after a page: newer versions of what the window holds,
+   * then, when the window is live, the messages after its newest one.
+   */
+  #reconcile() {
+    for (const m of this.#recent.values()) if (this.#byId.has(m.id)) this.#put(m);
+    if (!this.atLatest) return;
+    const items = this.items();
+    let max = items.length > 0 ? items[items.length - 1].seq : null;
+    const later = [...this.#recent.values()]
+      .filter((m) => !this.#byId.has(m.id) && (max === null || m.seq > max))
+      .sort((a, b) => a.seq - b.seq);
+    for (const m of later) {
+      if (max !== null && m.seq > max + 1) {
+        this.needsReload = true;
+        return;
+      }
+      this.#put(m);
+      max = m.seq;
+    }
   }
 
   /**
@@ -391,12 +426,27 @@ export class Timeline {
    */
   #receiveOrBuffer(message, isNew) {
     const settled = isNew && this.#settlePending(message);
-    if (!this.loaded || this.#loading.reset) {
-      if (this.#buffer.length >= MAX_BUFFERED_EVENTS) this.#buffer.shift();
-      this.#buffer.push({ message, isNew });
-      return settled;
-    }
+    this.#remember(message);
+    // While the first page or a jump is in flight, the window is about to be replaced: what it
+    // holds is still updated, but nothing is added (the page reconciles the rest).
+    if (!this.loaded || this.#loading.reset) return (this.#byId.has(message.id) && this.#put(message)) || settled;
     return this.#receive(message, isNew) || settled;
+  }
+
+  /**
+   * Keeps the newest version of a message seen in an event or an ack.
+   *
+   * @param {Message} message
+   */
+  #remember(message) {
+    const known = this.#recent.get(message.id);
+    if (known && !isSameOrNewer(message, known)) return;
+    this.#recent.delete(message.id);
+    this.#recent.set(message.id, message);
+    if (this.#recent.size > RECENT_MESSAGES) {
+      const oldest = this.#recent.keys().next();
+      if (!oldest.done) this.#recent.delete(oldest.value);
+    }
   }
 
   /**
@@ -434,7 +484,10 @@ export class Timeline {
    */
   #put(message) {
     const existing = this.#byId.get(message.id);
-    if (existing && !isSameOrNewer(message, existing)) return false;
+    if (existing && (!isSameOrNewer(message, existing) || sameVersion(message, existing))) {
+      this.#settlePending(message);
+      return false;
+    }
     this.#byId.set(message.id, message);
     this.#settlePending(message);
     this.#changed();

@@ -110,13 +110,16 @@ test("around a message, then newer pages up to the live end", () => {
   assert.equal(tl.anchorId, "m100");
   assert.deepEqual(seqs(tl), range(90, 109));
   assert.equal(tl.atLatest, false);
-  // A live message beyond the window is not shown (it is fetched when paging newer).
+  // A live message beyond the window is not shown yet; it is added once the window reaches
+  // the live end, even by pages fetched before it was sent.
   assert.equal(tl.applyEvent(ev("message.created", msg(201))), false);
+  assert.equal(tl.get("m201"), undefined);
   for (let req = tl.request("newer"); req; req = tl.request("newer")) tl.applyPage(req, room.list(req.query, 50));
   assert.equal(tl.atLatest, true);
-  assert.deepEqual(seqs(tl), range(90, 200));
-  assert.ok(tl.applyEvent(ev("message.created", msg(201))));
-  assert.equal(seqs(tl).at(-1), 201);
+  assert.deepEqual(seqs(tl), range(90, 201));
+  assert.equal(tl.applyEvent(ev("message.created", msg(201))), false, "a duplicate");
+  assert.ok(tl.applyEvent(ev("message.created", msg(202))));
+  assert.deepEqual(seqs(tl).slice(-2), [201, 202]);
 });
 
 test("out-of-order pages: a stale page from before a jump is ignored; a page leaving a hole is refused", () => {
@@ -139,6 +142,25 @@ test("out-of-order pages: a stale page from before a jump is ignored; a page lea
   // The reset answer arriving twice (a retry after a timeout) does not duplicate either.
   assert.equal(tl.applyPage(jump, room.list(jump.query, 10)), true);
   assert.deepEqual(seqs(tl), range(15, 24));
+});
+
+test("a page fetched before an edit, a delete or a new message but answered after their events", () => {
+  const room = fakeRoom(100);
+  const tl = new Timeline({ roomId: ROOM, selfId: ME });
+  const r = tl.reset("latest");
+  tl.applyPage(r, room.list(r.query, 20));
+  const older = tl.request("older");
+  assert.ok(older);
+  const stale = room.list(older.query, 20); // the server answered 61..80 as they were
+  // Then, before that answer reaches us: 70 is edited, 75 deleted (both outside the window).
+  const edited = msg(70, { content: "new text", edited_at: "2026-12-03T13:00:00.000Z" });
+  const deleted = msg(75, { content: null, deleted_at: "2026-12-03T13:00:01.000Z" });
+  assert.equal(tl.applyEvent(ev("message.updated", edited)), false);
+  assert.equal(tl.applyEvent(ev("message.deleted", deleted)), false);
+  tl.applyPage(older, stale);
+  assert.equal(tl.get("m70")?.content, "new text");
+  assert.equal(tl.get("m75")?.deleted_at, "2026-12-03T13:00:01.000Z");
+  assert.equal(tl.get("m75")?.content, null);
 });
 
 test("events during a reset are kept and applied after the page, without duplicates", () => {
@@ -266,6 +288,7 @@ test("the window stays bounded and keeps how to reload what it dropped", () => {
   assert.equal(tl.atLatest, false);
   assert.deepEqual(tl.newer, { around: "m700" });
   // Live messages are not added while the newest part is dropped.
+  room.all.push(msg(1001));
   assert.equal(tl.applyEvent(ev("message.created", msg(1001))), false);
   // Scroll back down: reloads what was dropped, contiguous, bounded, until live again.
   let guard = 0;
@@ -276,18 +299,18 @@ test("the window stays bounded and keeps how to reload what it dropped", () => {
     assert.equal(s[s.length - 1] - s[0] + 1, s.length, "no holes");
   }
   assert.equal(tl.atLatest, true);
-  assert.deepEqual(seqs(tl), range(701, 1000));
-  assert.deepEqual(tl.older, { around: "m701" });
+  assert.deepEqual(seqs(tl), range(702, 1001));
+  assert.deepEqual(tl.older, { around: "m702" });
   // Live appends grow the window until the page trims the side away from the reader.
-  for (let s = 1001; s <= 1010; s += 1) {
+  for (let s = 1002; s <= 1011; s += 1) {
     room.all.push(msg(s));
     tl.applyEvent(ev("message.created", msg(s)));
   }
   assert.equal(tl.size, 310);
   assert.equal(tl.trim("older"), 10);
-  assert.deepEqual(seqs(tl), range(711, 1010));
+  assert.deepEqual(seqs(tl), range(712, 1011));
   const back = tl.request("older");
-  assert.deepEqual(back?.query, { around: "m711" });
+  assert.deepEqual(back?.query, { around: "m712" });
 });
 
 test("resync reloads what is shown: the newest page when live, else around the anchor", () => {
@@ -331,4 +354,57 @@ test("a v1 server without prev_cursor: its pages are the newest", () => {
   assert.equal(tl.atLatest, true);
   assert.equal(tl.atStart, true);
   assert.deepEqual(seqs(tl), [1, 2, 3]);
+});
+
+test("failed requests free their side; empty pages close it; discarded sends go", () => {
+  const tl = new Timeline({ roomId: ROOM, selfId: ME });
+  const r = tl.reset({ around: "m5" });
+  tl.applyPage(r, { items: [msg(6), msg(5), msg(4)], next_cursor: "o", prev_cursor: "n", anchor_id: "m5" });
+  const older = tl.request("older");
+  assert.ok(older);
+  assert.equal(tl.request("older"), null);
+  tl.fail(older);
+  const again = tl.request("older");
+  assert.ok(again);
+  tl.applyPage(again, { items: [], next_cursor: null, prev_cursor: "x" });
+  assert.equal(tl.atStart, true);
+  const newer = tl.request("newer");
+  assert.ok(newer);
+  tl.applyPage(newer, { items: [], next_cursor: "y", prev_cursor: null });
+  assert.equal(tl.atLatest, true);
+  // A failure reported for a request from before a jump does not free the new one.
+  const o2 = tl.reset("latest");
+  tl.fail(older);
+  assert.equal(tl.isLoading("reset"), true);
+  tl.applyPage(o2, { items: [msg(6)], next_cursor: "z", prev_cursor: null });
+  tl.addPending({ clientId: "gone", content: "x" });
+  tl.markFailed("gone");
+  assert.equal(tl.discard("gone"), true);
+  assert.deepEqual(tl.pending(), []);
+});
+
+test("a jump keeps the anchor in the middle when the page is larger than the bound", () => {
+  const room = fakeRoom(100);
+  const tl = new Timeline({ roomId: ROOM, selfId: ME, maxMessages: 10 });
+  const r = tl.reset({ around: "m50" });
+  tl.applyPage(r, room.list(r.query, 40));
+  assert.deepEqual(seqs(tl), range(45, 54));
+  assert.deepEqual(tl.older, { around: "m45" });
+  assert.deepEqual(tl.newer, { around: "m54" });
+});
+
+test("only the last 500 messages from events are remembered for late pages", () => {
+  const room = fakeRoom(1000);
+  const tl = new Timeline({ roomId: ROOM, selfId: ME });
+  const r = tl.reset("latest");
+  tl.applyPage(r, room.list(r.query, 10));
+  const older = tl.request("older");
+  assert.ok(older);
+  const stale = room.list(older.query, 10); // 981..990 as they were
+  tl.applyEvent(ev("message.updated", msg(981, { content: "forgotten", edited_at: "2026-12-03T13:00:00.000Z" })));
+  tl.applyEvent(ev("message.updated", msg(982, { content: "remembered", edited_at: "2026-12-03T13:00:00.000Z" })));
+  for (let s = 1; s < 500; s += 1) tl.applyEvent(ev("message.updated", msg(s, { content: "x", edited_at: "2026-12-03T13:00:00.000Z" })));
+  tl.applyPage(older, stale);
+  assert.equal(tl.get("m981")?.content, "text 981");
+  assert.equal(tl.get("m982")?.content, "remembered");
 });
