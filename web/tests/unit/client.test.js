@@ -686,3 +686,64 @@ test("an away presence is sent again after a reconnect (a new connection starts 
   s.sockets.last().open();
   assert.deepEqual(s.sockets.last().sent, []);
 });
+
+test("random drops, duplicates and replays: every event once, in order, resumed from the last id", async () => {
+  const RESYNC = -1;
+  for (let seed = 1; seed <= 40; seed += 1) {
+    let a = seed;
+    const rng = () => ((a = (a * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const s = realtimeSetup({ random: rng });
+    let published = 0; // the server's event log: ids 1..published
+    /** @type {number[]} */
+    const got = [];
+    s.live.on("message.created", (e) => got.push(e.id));
+    s.live.on("resync_required", () => got.push(RESYNC));
+    await flush();
+    for (let step = 0; step < 120; step += 1) {
+      const ws = s.sockets.last();
+      const r = rng();
+      if (ws.readyState === 0) {
+        if (r < 0.8) {
+          ws.open();
+          // The server replays what this client missed after `since`, sometimes with an
+          // overlap (a duplicate at the seam must be dropped by the client).
+          const since = Number(ws.params.since ?? published);
+          const from = Math.max(1, since + 1 - (rng() < 0.3 ? 2 : 0));
+          for (let id = from; id <= published; id += 1) ws.receive(event(id));
+        } else {
+          ws.drop(1006);
+        }
+      } else if (ws.readyState === 1) {
+        if (r < 0.6) {
+          published += 1;
+          ws.receive(event(published));
+          if (rng() < 0.2) ws.receive(event(published));
+        } else if (r < 0.8) {
+          // Committed while the client is about to lose the connection: it never sees it live.
+          published += 1;
+          ws.drop([1001, 1006, 1011, 4000, 4001, 4008][Math.floor(rng() * 6)]);
+        } else {
+          ws.receive(event(Math.max(1, published - Math.floor(rng() * 3))));
+        }
+      } else {
+        const wait = s.live.status.retryInMs ?? 0;
+        assert.ok(wait >= 0 && wait <= 1000, `seed ${seed}: delay ${wait} within the cap`);
+        await s.timers.advance(wait);
+      }
+      const tickets = s.tickets();
+      assert.equal(s.sockets.instances.length, tickets, `seed ${seed}: one ticket per socket`);
+      for (const w of s.sockets.instances) assert.ok(!w.url.includes(TOKEN));
+    }
+    const ids = got.filter((x) => x !== RESYNC);
+    assert.equal(new Set(ids).size, ids.length, `seed ${seed}: no duplicates`);
+    // A gap is allowed only where the page was told to resync (a reconnect with no resume
+    // point: the client had not seen any event yet).
+    for (let i = 1; i < got.length; i += 1) {
+      if (got[i] === RESYNC || got[i - 1] === RESYNC) continue;
+      assert.equal(got[i], got[i - 1] + 1, `seed ${seed}: no gaps`);
+    }
+    const firstId = ids[0];
+    if (firstId !== undefined && firstId !== 1) assert.ok(got.indexOf(RESYNC) !== -1 && got.indexOf(RESYNC) < got.indexOf(firstId) + 1, `seed ${seed}: missed the first events without a resync`);
+    s.live.close();
+  }
+});
