@@ -99,6 +99,63 @@ function keyToUtc(key) {
 }
 
 /**
+ * The zone's offset from UTC at an instant, in milliseconds (São Paulo: -3 h).
+ *
+ * @param {number} epochMs
+ * @param {string} timeZone
+ */
+export function zoneOffsetMs(epochMs, timeZone) {
+  const parts = dateTimeFormat("en-US", {
+    timeZone: safeTimeZone(timeZone),
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(new Date(epochMs));
+  /** @param {string} type */
+  const n = (type) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/**
+ * The first instant of a calendar day in a zone, as RFC 3339 UTC — what a date picker's
+ * "from" (inclusive) or the day after a "to" (exclusive) means for `GET /audit?from&to`.
+ * Where a DST change skips midnight, the day starts at the first minute that exists.
+ *
+ * @param {string} key `"YYYY-MM-DD"`
+ * @param {string} timeZone
+ * @returns {string}
+ * @throws {RangeError} when `key` is not a date
+ */
+export function startOfDay(key, timeZone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [NaN, NaN, NaN];
+  const guess = Date.UTC(y, mo - 1, d);
+  if (!m || Number.isNaN(guess) || new Date(guess).getUTCDate() !== d) throw new RangeError(`not a day: ${key}`);
+  let at = guess - zoneOffsetMs(guess, timeZone);
+  at = guess - zoneOffsetMs(at, timeZone);
+  // Midnight skipped by a DST change (or a first guess on the wrong side of one): step to
+  // the first minute of that day.
+  while (dayKey(at, timeZone) < key) at += 60_000;
+  while (dayKey(at - 60_000, timeZone) === key) at -= 60_000;
+  return new Date(at).toISOString();
+}
+
+/**
+ * The day after a day key (`"2026-12-31"` → `"2027-01-01"`).
+ *
+ * @param {string} key
+ */
+export function nextDay(key) {
+  const [y, m, d] = key.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
+
+/**
  * The label of a day separator: "Hoje", "Ontem", else the date ("quarta-feira, 3 de dezembro";
  * the year only when it is not the current one), all in the user's zone.
  *

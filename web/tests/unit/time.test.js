@@ -55,3 +55,31 @@ test("unknown zones fall back to UTC; invalid times throw a RangeError", () => {
   assert.throws(() => toDate(NaN), RangeError);
   assert.equal(toDate(0).toISOString(), "1970-01-01T00:00:00.000Z");
 });
+
+test("the first instant of a day in a zone, for the audit's date range", async () => {
+  const { startOfDay, nextDay, zoneOffsetMs } = await import("../../src/lib/time.js");
+  assert.equal(zoneOffsetMs(Date.parse("2026-12-03T12:00:00Z"), SP), -3 * 3600_000);
+  assert.equal(zoneOffsetMs(Date.parse("2026-12-03T12:00:00Z"), TOKYO), 9 * 3600_000);
+  assert.equal(startOfDay("2026-12-03", SP), "2026-12-03T03:00:00.000Z");
+  assert.equal(startOfDay("2026-12-03", TOKYO), "2026-12-02T15:00:00.000Z");
+  assert.equal(startOfDay("2026-12-03", "UTC"), "2026-12-03T00:00:00.000Z");
+  // Brazil's last DST (2018): clocks jumped from 00:00 to 01:00 on 4 November, so that day
+  // began at 01:00 local (03:00 UTC); it ended on 17 February 2019 (midnight happened twice).
+  assert.equal(startOfDay("2018-11-04", SP), "2018-11-04T03:00:00.000Z");
+  assert.equal(startOfDay("2019-02-17", SP), "2019-02-17T03:00:00.000Z");
+  assert.equal(startOfDay("2019-02-16", SP), "2019-02-16T02:00:00.000Z");
+  // New York: DST starts at 02:00, midnight is never skipped.
+  assert.equal(startOfDay("2026-03-08", "America/New_York"), "2026-03-08T05:00:00.000Z");
+  assert.equal(startOfDay("2026-03-09", "America/New_York"), "2026-03-09T04:00:00.000Z");
+  assert.equal(nextDay("2026-12-31"), "2027-01-01");
+  assert.equal(nextDay("2028-02-28"), "2028-02-29");
+  assert.throws(() => startOfDay("2026-02-30", SP), RangeError);
+  assert.throws(() => startOfDay("yesterday", SP), RangeError);
+  // Every day of two years in São Paulo: the instant is that day and the minute before is not.
+  for (let t = Date.parse("2018-01-01T12:00:00Z"); t < Date.parse("2020-01-01T00:00:00Z"); t += 86_400_000) {
+    const key = dayKey(t, SP);
+    const start = Date.parse(startOfDay(key, SP));
+    assert.equal(dayKey(start, SP), key);
+    assert.notEqual(dayKey(start - 60_000, SP), key);
+  }
+});
