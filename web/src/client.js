@@ -77,6 +77,7 @@ import { backoffDelay } from "./lib/backoff.js";
  * @property {number | null} [since] resume after this event id (default: live only)
  * @property {{baseMs?: number, capMs?: number}} [backoff] full-jitter backoff (500 ms, 30 s)
  * @property {number} [stableMs] a connection open this long resets the backoff (10 s)
+ * @property {number} [openTimeoutMs] a socket not open after this long is abandoned and retried (15 s)
  * @property {() => number} [random] for the jitter (tests)
  * @property {() => number} [now] clock (tests)
  * @property {(fn: () => void, ms: number) => unknown} [setTimeout] timers (tests)
@@ -741,6 +742,9 @@ export class RealtimeConnection extends EventTarget {
   #now;
   #backoff;
   #stableMs;
+  #openTimeoutMs;
+  /** @type {unknown} */
+  #openTimer = null;
   /** @type {SocketLike | null} */
   #ws = null;
   /** @type {unknown} */
@@ -774,6 +778,7 @@ export class RealtimeConnection extends EventTarget {
     this.#now = options.now ?? Date.now;
     this.#backoff = options.backoff ?? {};
     this.#stableMs = options.stableMs ?? 10_000;
+    this.#openTimeoutMs = options.openTimeoutMs ?? 15_000;
     this.#lastEventId = typeof options.since === "number" && options.since >= 0 ? options.since : null;
   }
 
@@ -895,8 +900,22 @@ export class RealtimeConnection extends EventTarget {
       return;
     }
     this.#ws = ws;
+    this.#openTimer = this.#setTimeout(() => {
+      this.#openTimer = null;
+      if (this.#ws !== ws || ws.readyState === SOCKET_OPEN) return;
+      // A handshake that hangs (a proxy, a sleeping network) would hold the ticket's slot
+      // and the status for minutes: give up on it and try again.
+      this.#ws = null;
+      try {
+        ws.close();
+      } catch {
+        // never opened
+      }
+      this.#schedule("open_timeout", 0);
+    }, this.#openTimeoutMs);
     ws.onopen = () => {
       if (this.#ws !== ws) return;
+      this.#clearOpenTimer();
       this.#openedAt = this.#now();
       const resumed = this.#everOpened;
       this.#everOpened = true;
@@ -914,12 +933,19 @@ export class RealtimeConnection extends EventTarget {
     };
     ws.onclose = (event) => {
       if (this.#ws !== ws) return;
+      this.#clearOpenTimer();
       this.#ws = null;
       this.#onClose(event.code, event.reason);
     };
     ws.onerror = () => {
       // A close event always follows; nothing to do here.
     };
+  }
+
+  #clearOpenTimer() {
+    if (this.#openTimer === null) return;
+    this.#clearTimeout(this.#openTimer);
+    this.#openTimer = null;
   }
 
   /** @param {unknown} data */
@@ -1000,6 +1026,7 @@ export class RealtimeConnection extends EventTarget {
       this.#clearTimeout(this.#timer);
       this.#timer = null;
     }
+    this.#clearOpenTimer();
     const ws = this.#ws;
     this.#ws = null;
     if (ws) {

@@ -575,7 +575,7 @@ test("close() stops for good, also in the middle of getting a ticket; reconnectN
   again.live.reconnectNow();
   await flush();
   assert.equal(again.sockets.instances.length, 2);
-  assert.deepEqual(again.timers.pending(), []);
+  assert.deepEqual(again.timers.pending(), [15_000], "the backoff timer is gone; only the new socket's open timeout");
   // start() after close() connects again, from the same resume point.
   again.sockets.last().open();
   again.sockets.last().receive(event(9));
@@ -746,4 +746,30 @@ test("random drops, duplicates and replays: every event once, in order, resumed 
     if (firstId !== undefined && firstId !== 1) assert.ok(got.indexOf(RESYNC) !== -1 && got.indexOf(RESYNC) < got.indexOf(firstId) + 1, `seed ${seed}: missed the first events without a resync`);
     s.live.close();
   }
+});
+
+test("a handshake that hangs is abandoned after openTimeoutMs and retried with a new ticket", async () => {
+  const f = fakeFetch();
+  const sockets = fakeSockets();
+  const timers = fakeTimers();
+  const live = client(f.fetch).connect({
+    WebSocket: sockets.FakeSocket, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, now: timers.now,
+    random: () => 0.5, backoff: { baseMs: 100, capMs: 1000 }, openTimeoutMs: 5000,
+  });
+  await flush();
+  const hung = sockets.last();
+  assert.deepEqual(timers.pending(), [5000]);
+  await timers.advance(5000);
+  assert.ok(hung.closedByClient, "the hung socket is closed");
+  assert.equal(live.status.reason, "open_timeout");
+  await timers.advance(50);
+  assert.equal(sockets.instances.length, 2);
+  assert.equal(sockets.last().params.ticket, "t2");
+  sockets.last().open();
+  assert.deepEqual(timers.pending(), [], "no open timer left once open");
+  hung.open(); // a late open of the abandoned socket changes nothing
+  hung.receive(event(1));
+  assert.equal(live.lastEventId, null);
+  live.close();
+  assert.deepEqual(timers.pending(), []);
 });
