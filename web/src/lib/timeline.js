@@ -349,10 +349,10 @@ export class Timeline {
     if (!message || typeof message !== "object" || message.room_id !== this.roomId) return false;
     switch (event.type) {
       case "message.created":
-        return this.#receiveOrBuffer(message, true);
+        return this.#accept(message, true);
       case "message.updated":
       case "message.deleted":
-        return this.#receiveOrBuffer(message, false);
+        return this.#accept(message, false);
       default:
         return false;
     }
@@ -366,7 +366,7 @@ export class Timeline {
    */
   applyAck(message) {
     if (!message || message.room_id !== this.roomId) return false;
-    return this.#receiveOrBuffer(message, true);
+    return this.#accept(message, true);
   }
 
   /**
@@ -424,7 +424,7 @@ export class Timeline {
    * @param {Message} message
    * @param {boolean} isNew
    */
-  #receiveOrBuffer(message, isNew) {
+  #accept(message, isNew) {
     const settled = isNew && this.#settlePending(message);
     this.#remember(message);
     // While the first page or a jump is in flight, the window is about to be replaced: what it
