@@ -7,6 +7,7 @@
 //! detail for logs;
 //! [`ChatError::public_message`] is what a client may see.
 
+use std::error::Error;
 use std::fmt;
 
 /// A field-level validation problem.
@@ -32,6 +33,18 @@ impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
+}
+
+/// A backend failed (the disk, the database, a thread or a connection): which store, and its
+/// error as the source. Never a client's fault; clients see only "internal error".
+#[derive(Debug, thiserror::Error)]
+#[error("{store} store failed: {source}")]
+pub struct BackendError {
+    /// The backend's name (`sqlite`, `memory`, …).
+    pub store: &'static str,
+    /// What the backend reported.
+    #[source]
+    pub source: Box<dyn Error + Send + Sync>,
 }
 
 /// Every way an operation can fail.
@@ -62,7 +75,7 @@ pub enum ChatError {
     Validation(Vec<FieldError>),
     /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
     #[error(transparent)]
-    Backend(#[from] crate::store::BackendError),
+    Backend(#[from] BackendError),
     /// Anything else, a bug in this library (500 `internal`). The detail is for logs.
     #[error("internal error: {0}")]
     Internal(String),

@@ -3,19 +3,8 @@
 
 use std::error::Error;
 
+pub use crate::error::BackendError;
 use crate::error::ChatError;
-
-/// A backend failed (the disk, the database, a thread or a connection): which store, and its
-/// error as the source. Never a client's fault; clients see only "internal error".
-#[derive(Debug, thiserror::Error)]
-#[error("{store} store failed: {source}")]
-pub struct BackendError {
-    /// The backend's name (`sqlite`, `memory`, …).
-    pub store: &'static str,
-    /// What the backend reported.
-    #[source]
-    pub source: Box<dyn Error + Send + Sync>,
-}
 
 /// Every way a [`ChatStore`](super::ChatStore) call can fail.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,9 @@
 //! The module dependency graph of a crate, read from its sources, and the cycles in it.
 //!
-//! Self-contained (std only) so any crate's tests can include it with
-//! `#[path = "…/graph.rs"] mod graph;` and point [`Graph::of_src`] at their `src/`.
+//! The workspace's rule that modules depend one way (`shared/spec/architecture.md` in the
+//! project's planning notes; the README's "Architecture"), checked: `tests/workspace.rs`
+//! asserts it for every crate, and `cargo run -p module-graph -- <crate>/src` prints a graph.
+//! Std only.
 //!
 //! Granularity is the **top-level module** (`server`, `routes`, `app`…): the modules the
 //! crate root (`lib.rs`, else `main.rs`) declares. An edge `a -> b` means some file under `a`
@@ -10,8 +12,6 @@
 //! `use` lines: `crate::x::f()` in a body is as much a dependency as an import. Comments and
 //! string literals are blanked first, so doc links and text do not count. Files the root does
 //! not declare (a binary's own modules) are left out.
-
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
