@@ -12,7 +12,7 @@ use base64::Engine;
 use crate::error::{ChatError, Result};
 use crate::ids::Timestamp;
 use crate::model::Page;
-use crate::store::{AuditPosition, NotificationPosition, RoomPosition};
+use crate::store::{AuditPosition, NotificationPosition, RoomPosition, Window};
 
 /// FNV-1a, 32 bits: detects accidental or casual tampering, nothing more.
 fn checksum(data: &str) -> u32 {
@@ -40,6 +40,24 @@ impl Position for i64 {
     }
     fn read(text: &str) -> Option<Self> {
         text.parse().ok()
+    }
+}
+
+/// A message page's window: older than a `seq` (written as the bare number, the v1 form, so
+/// a v1 cursor still reads), or newer than one (`a:` and the number).
+impl Position for Window {
+    fn write(&self) -> String {
+        match self {
+            Window::Before(Some(seq)) => seq.to_string(),
+            Window::Before(None) => String::new(),
+            Window::After(seq) => format!("a:{seq}"),
+        }
+    }
+    fn read(text: &str) -> Option<Self> {
+        match text.strip_prefix("a:") {
+            Some(after) => after.parse().ok().map(Window::After),
+            None => text.parse().ok().map(|seq| Window::Before(Some(seq))),
+        }
     }
 }
 
@@ -101,6 +119,11 @@ impl Pager {
         cursor
             .map(|c| P::read(&decode(c, self.kind, &self.scope)?).ok_or_else(malformed))
             .transpose()
+    }
+
+    /// A cursor to `position` in this list (for lists that page both ways).
+    pub(crate) fn cursor(&self, position: &impl Position) -> String {
+        encode(self.kind, &self.scope, &position.write())
     }
 
     /// How many items to fetch: one more than a page, to know whether another follows.

@@ -33,8 +33,8 @@ pub mod testing;
 pub mod validate;
 
 pub use chat::{
-    Actor, Chat, Identity, NewMessage, NewRoom, ResumeOutcome, Subscription, SubscriptionEnd,
-    MAX_REPLAY_EVENTS, TYPING_THROTTLE, TYPING_TTL,
+    Actor, Anchor, Chat, Identity, NewMessage, NewRoom, ResumeOutcome, Subscription,
+    SubscriptionEnd, MAX_REPLAY_EVENTS, TYPING_THROTTLE, TYPING_TTL,
 };
 pub use error::{ChatError, FieldError, Result};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};

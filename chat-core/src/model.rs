@@ -341,6 +341,23 @@ pub struct ReadState {
     pub mention_count: i64,
 }
 
+/// A page of a room's messages, newest first, with cursors both ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    /// Messages, newest first.
+    pub items: Vec<Message>,
+    /// Pass back as `cursor` for the page of older messages; `None` at the room's oldest.
+    pub next_cursor: Option<String>,
+    /// Pass back as `cursor` for the page of newer messages; `None` when the page holds the
+    /// room's newest message.
+    pub prev_cursor: Option<String>,
+    /// Only on a page read around an anchor: the id it is centred on, `Some(None)` when
+    /// there was nothing unread to centre on (the newest page). `None` (absent on the
+    /// wire) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_id: Option<Option<MessageId>>,
+}
+
 /// One page of a list, newest first, with an opaque cursor to the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {

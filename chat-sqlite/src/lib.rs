@@ -64,7 +64,7 @@ use chat_core::model::{
 use chat_core::store::{
     AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember, DecideRoom,
     MemberScope, MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope,
-    UserScope, Write,
+    UserScope, Window, Write,
 };
 
 pub use migrate::SCHEMA_VERSION;
@@ -234,13 +234,21 @@ impl ChatStore for SqliteStore {
     async fn list_messages(
         &self,
         scope: &MemberScope,
-        before_seq: Option<i64>,
+        window: Window,
         limit: u32,
     ) -> Result<Vec<Message>> {
         let (a, r, u) = (scope.account(), scope.room(), scope.user());
         self.db
             .readers
-            .read(move |c| reads::list_messages(c, a, r, u, before_seq, limit))
+            .read(move |c| reads::list_messages(c, a, r, u, window, limit))
+            .await
+    }
+
+    async fn read_pointer(&self, scope: &MemberScope) -> Result<Option<i64>> {
+        let (a, r, u) = (scope.account(), scope.room(), scope.user());
+        self.db
+            .readers
+            .read(move |c| reads::read_pointer(c, a, r, u))
             .await
     }
 
@@ -251,12 +259,12 @@ impl ChatStore for SqliteStore {
         room: RoomId,
         user: UserId,
         decide: DecideMember,
-        before_seq: Option<i64>,
+        window: Window,
         limit: u32,
     ) -> Result<Vec<Message>> {
         let read = move |tx: &rusqlite::Connection, scope: MemberScope| {
             let (a, r, u) = (scope.account(), scope.room(), scope.user());
-            reads::list_messages(tx, a, r, u, before_seq, limit)
+            reads::list_messages(tx, a, r, u, window, limit)
         };
         self.decided(account, room, user, decide, read).await
     }

@@ -8,6 +8,7 @@ use chat_core::model::{
 };
 use chat_core::store::{
     AuditFilter, AuditPosition, MessageAccess, NotificationPosition, RoomAccess, RoomPosition,
+    Window,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -172,19 +173,48 @@ pub(crate) fn list_messages(
     account: AccountId,
     room: RoomId,
     user: UserId,
-    before: Option<i64>,
+    window: Window,
     limit: u32,
 ) -> rusqlite::Result<Vec<Message>> {
-    const SQL: &str = concat!("SELECT ", message_cols!(), " FROM internal_chat_messages m \
+    const OLDER: &str = concat!("SELECT ", message_cols!(), " FROM internal_chat_messages m \
          WHERE m.room_id = ?1 AND m.account_id = ?2 AND m.seq < ?3 \
            AND EXISTS (SELECT 1 FROM internal_chat_members mb WHERE mb.room_id = ?1 AND mb.user_id = ?4) \
          ORDER BY m.seq DESC LIMIT ?5");
-    c.prepare_cached(SQL)?
-        .query_map(
-            params![room.0, account.0, before.unwrap_or(i64::MAX), user.0, limit],
-            |row| rows::message(row, 0),
-        )?
-        .collect()
+    const NEWER: &str = concat!("SELECT ", message_cols!(), " FROM internal_chat_messages m \
+         WHERE m.room_id = ?1 AND m.account_id = ?2 AND m.seq > ?3 \
+           AND EXISTS (SELECT 1 FROM internal_chat_members mb WHERE mb.room_id = ?1 AND mb.user_id = ?4) \
+         ORDER BY m.seq ASC LIMIT ?5");
+    let (sql, bound) = match window {
+        Window::Before(before) => (OLDER, before.unwrap_or(i64::MAX)),
+        Window::After(after) => (NEWER, after),
+    };
+    let mut page = c
+        .prepare_cached(sql)?
+        .query_map(params![room.0, account.0, bound, user.0, limit], |row| {
+            rows::message(row, 0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if matches!(window, Window::After(_)) {
+        page.reverse();
+    }
+    Ok(page)
+}
+
+/// The member's read pointer, `None` when they are not a member of the live room.
+pub(crate) fn read_pointer(
+    c: &Connection,
+    account: AccountId,
+    room: RoomId,
+    user: UserId,
+) -> rusqlite::Result<Option<i64>> {
+    c.prepare_cached(
+        "SELECT mb.last_read_seq FROM internal_chat_members mb \
+         JOIN internal_chat_rooms r ON r.id = mb.room_id \
+         WHERE mb.room_id = ?1 AND mb.user_id = ?2 AND mb.account_id = ?3 \
+           AND r.account_id = ?3 AND r.archived_at IS NULL",
+    )?
+    .query_row(params![room.0, user.0, account.0], |row| row.get(0))
+    .optional()
 }
 
 pub(crate) fn list_rooms(

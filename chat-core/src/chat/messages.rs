@@ -1,18 +1,15 @@
-//! Messages: send (idempotent), list, edit, soft delete.
+//! Messages: send (idempotent), edit, soft delete. Reading them is `history`.
 
 use serde_json::json;
 
 use super::notifications::notifications_for;
 use super::{audit, decide_room, retrying, same_membership, Actor, Chat};
-use crate::cursor::Pager;
 use crate::error::{ChatError, FieldError, Result};
 use crate::events::{EventDraft, EventType, Payload};
 use crate::ids::{MessageId, RoomId, Timestamp, UserId};
-use crate::model::{AuditAction, Message, MessageType, Page, RoomType};
+use crate::model::{AuditAction, Message, MessageType, RoomType};
 use crate::policy::Action;
-use crate::store::{
-    Applied, DecideMember, MemberScope, MessageAccess, Op, Precondition, RoomScope, Write,
-};
+use crate::store::{Applied, MemberScope, MessageAccess, Op, Precondition, RoomScope, Write};
 use crate::validate;
 
 /// Input of [`Chat::send_message`].
@@ -184,43 +181,6 @@ impl Chat {
             Applied::Message(m) => Ok((m, true)),
             other => Err(ChatError::internal(format!("send returned {other:?}"))),
         }
-    }
-
-    /// Messages of a room, newest first, for members. Deleted messages keep their place with
-    /// no content. The cursor is a `seq`, so messages arriving while a client pages never
-    /// cause a duplicate or a skip.
-    pub async fn list_messages(
-        &self,
-        actor: &Actor,
-        room: RoomId,
-        cursor: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<Page<Message>> {
-        let limit = validate::limit(limit)?;
-        let pager = Pager::new("messages", format!("{}:{}", actor.account, room), limit);
-        let before = pager.after(cursor)?;
-        // The access read, the decision and the page in one trip to the store.
-        let who = actor.clone();
-        let decide: DecideMember = Box::new(move |access| {
-            // Only the room asked for, in the caller's account, may grant a scope for it.
-            let access = access
-                .filter(|a| a.room.id == room && a.room.account_id == who.account)
-                .ok_or(ChatError::NotFound)?;
-            decide_room(&who, &access, |s| s, Action::ReadMessages)?;
-            Ok(MemberScope::new(who.account, room, who.user))
-        });
-        let items = self
-            .store
-            .list_messages_decided(
-                actor.account,
-                room,
-                actor.user,
-                decide,
-                before,
-                pager.fetch(),
-            )
-            .await?;
-        Ok(pager.page(items, |m| m.seq))
     }
 
     /// Loads a message of the actor's account and decides `action` on it (ownership = the

@@ -162,6 +162,19 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
 }
 
+/// Which messages of a room a page holds, by `seq`. Both return the page newest first.
+///
+/// A room's `seq`s are 1, 2, 3… without gaps (messages are only ever soft-deleted), so a
+/// window is one range of the `(room, seq)` index, and its ends tell whether older or newer
+/// messages exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The newest `limit` messages with `seq` below this one (`None`: the room's newest).
+    Before(Option<i64>),
+    /// The oldest `limit` messages with `seq` above this one.
+    After(i64),
+}
+
 /// Keyset position in the room list: rooms strictly "older" than this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoomPosition {
@@ -502,14 +515,18 @@ pub trait ChatStore: Send + Sync + 'static {
     /// The room with its members, by user id.
     async fn room_detail(&self, scope: &RoomScope) -> StoreResult<Option<RoomDetail>>;
 
-    /// Up to `limit` messages with `seq` below `before_seq` (or the newest), newest first.
-    /// Empty when `scope.user()` is no longer a member.
+    /// Up to `limit` messages of the [`Window`], newest first. Empty when `scope.user()` is
+    /// no longer a member.
     async fn list_messages(
         &self,
         scope: &MemberScope,
-        before_seq: Option<i64>,
+        window: Window,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
+
+    /// `seq` of the newest message `scope.user()` has read in the room (0: none), `None`
+    /// when they are not a member of the live room.
+    async fn read_pointer(&self, scope: &MemberScope) -> StoreResult<Option<i64>>;
 
     /// [`ChatStore::room_access`], then — if `decide` grants a scope from it —
     /// [`ChatStore::list_messages`] with that scope; `decide`'s refusal is returned as is.
@@ -523,12 +540,12 @@ pub trait ChatStore: Send + Sync + 'static {
         room: RoomId,
         user: UserId,
         decide: DecideMember,
-        before_seq: Option<i64>,
+        window: Window,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         let scope =
             decide(self.room_access(account, room, user).await?).map_err(StoreError::Refused)?;
-        self.list_messages(&scope, before_seq, limit).await
+        self.list_messages(&scope, window, limit).await
     }
 
     /// [`ChatStore::room_access`], then — if `decide` grants a scope from it —

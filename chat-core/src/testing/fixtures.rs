@@ -9,7 +9,9 @@ use crate::ids::{AccountId, RoomId, Timestamp, UserId};
 use crate::model::{
     AccountRole, AuditEntry, Message, Room, RoomDetail, RoomSummary, RoomType, RoomUnread,
 };
-use crate::store::{AuditFilter, AuditPosition, AuditScope, MemberScope, RoomScope, UserScope};
+use crate::store::{
+    AuditFilter, AuditPosition, AuditScope, MemberScope, RoomScope, UserScope, Window,
+};
 
 use super::TestBackend;
 
@@ -237,7 +239,7 @@ impl World {
         let scope = MemberScope::new(account, room, reader);
         let mut out: Vec<Message> = Vec::new();
         loop {
-            let before = out.last().map(|m| m.seq);
+            let before = Window::Before(out.last().map(|m| m.seq));
             let page = self
                 .backend
                 .store

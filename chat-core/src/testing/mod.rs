@@ -73,6 +73,11 @@ macro_rules! __conformance_tests {
             messages_idempotent_send,
             messages_idempotent_send_concurrent,
             messages_edit_and_soft_delete,
+            // Reading around a message, newer pages.
+            history_newer_pages_mirror_older_ones,
+            history_around_a_message,
+            history_around_first_unread,
+            history_both_ways_under_concurrent_inserts,
             messages_send_never_outlives_membership,
             // Rooms and DMs.
             rooms_dm_race_creates_one_room,

@@ -1,6 +1,6 @@
 //! `/rooms/{room_id}/messages` and `/messages/{message_id}`.
 
-use chat_core::{MessageId, MessageType, NewMessage, RoomId, UserId};
+use chat_core::{Anchor, ChatError, MessageId, MessageType, NewMessage, RoomId, UserId};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -27,14 +27,31 @@ struct EditMessage {
     content: String,
 }
 
-/// `GET /rooms/{room_id}/messages?limit&cursor`: newest first.
+/// `GET /rooms/{room_id}/messages?limit&cursor` (newest first, older or newer pages by
+/// cursor) or `?around={message_id}|first_unread&limit` (a page centred on it).
 pub async fn list(c: UserCall) -> HandlerResult {
     let room: RoomId = c.params.id("room_id")?;
-    let page = c
-        .app
-        .chat
-        .list_messages(&c.actor, room, c.query.cursor()?, c.query.limit()?)
-        .await?;
+    let (cursor, limit) = (c.query.cursor()?, c.query.limit()?);
+    let chat = &c.app.chat;
+    let page = match c.query.get("around")? {
+        None => chat.list_messages(&c.actor, room, cursor, limit).await?,
+        Some(_) if cursor.is_some() => {
+            return Err(
+                ChatError::invalid("around", "give either around or cursor, not both").into(),
+            )
+        }
+        Some("first_unread") => {
+            chat.messages_around(&c.actor, room, Anchor::FirstUnread, limit)
+                .await?
+        }
+        Some(id) => {
+            let id: MessageId = id
+                .parse()
+                .map_err(|_| ChatError::invalid("around", "a message id or first_unread"))?;
+            chat.messages_around(&c.actor, room, Anchor::Message(id), limit)
+                .await?
+        }
+    };
     Ok(Reply::json(StatusCode::OK, &page))
 }
 

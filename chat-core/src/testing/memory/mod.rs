@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::store::{
     Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope,
-    MessageAccess, NotificationPosition, Op, RoomAccess, RoomPosition, RoomScope, Write,
+    MessageAccess, NotificationPosition, Op, RoomAccess, RoomPosition, RoomScope, Window, Write,
 };
 use crate::store::{StoreError, StoreResult as Result, UserScope};
 
@@ -138,7 +138,7 @@ impl ChatStore for MemoryStore {
     async fn list_messages(
         &self,
         scope: &MemberScope,
-        before_seq: Option<i64>,
+        window: Window,
         limit: u32,
     ) -> Result<Vec<Message>> {
         let st = self.lock();
@@ -148,13 +148,38 @@ impl ChatStore for MemoryStore {
         if !r.members.iter().any(|m| m.user_id == scope.user()) {
             return Ok(Vec::new());
         }
-        Ok(r.messages
-            .iter()
-            .rev()
-            .filter(|m| before_seq.is_none_or(|b| m.seq < b))
-            .take(limit as usize)
-            .cloned()
-            .collect())
+        let take = limit as usize;
+        Ok(match window {
+            Window::Before(before) => r
+                .messages
+                .iter()
+                .rev()
+                .filter(|m| before.is_none_or(|b| m.seq < b))
+                .take(take)
+                .cloned()
+                .collect(),
+            Window::After(after) => {
+                let mut page: Vec<Message> = r
+                    .messages
+                    .iter()
+                    .filter(|m| m.seq > after)
+                    .take(take)
+                    .cloned()
+                    .collect();
+                page.reverse();
+                page
+            }
+        })
+    }
+
+    async fn read_pointer(&self, scope: &MemberScope) -> Result<Option<i64>> {
+        let st = self.lock();
+        Ok(st.live(scope.account(), scope.room()).and_then(|r| {
+            r.members
+                .iter()
+                .find(|m| m.user_id == scope.user())
+                .map(|m| m.last_read_seq)
+        }))
     }
 
     async fn list_rooms(

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::store::AuditFilter;
 use crate::{
-    AccountId, Actor, AuditAction, AuditEntry, Member, Message, MessageId, Page, Room, RoomDetail,
-    RoomId, UserId,
+    AccountId, Actor, AuditAction, AuditEntry, Member, Message, MessageId, MessagePage, Page, Room,
+    RoomDetail, RoomId, UserId,
 };
 
 use super::harness::{ensure, ensure_eq, unexpected, Harness, R};
@@ -214,7 +214,7 @@ impl Harness {
         &self,
         actor: &Actor,
         room: RoomId,
-        first: Page<Message>,
+        first: MessagePage,
         limit: u32,
     ) -> R<Vec<Message>> {
         let mut all = Vec::new();

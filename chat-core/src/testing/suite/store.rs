@@ -11,7 +11,7 @@ use crate::ids::{AccountId, AuditId, MessageId, RoomId, Timestamp, UserId};
 use crate::model::{AuditAction, AuditEntry, Message, MessageType, Room, RoomRole, RoomType};
 use crate::store::{
     Applied, AuditFilter, AuditScope, MemberScope, Op, Precondition, RoomScope, StoreError,
-    UserScope, Write,
+    UserScope, Window, Write,
 };
 use crate::testing::fixtures::{text, world, ACC_A, ACC_B};
 use crate::testing::TestBackend;
@@ -295,22 +295,29 @@ pub async fn store_reads_are_scoped(b: TestBackend) {
     let store = &w.backend.store;
     let stale = MemberScope::new(ACC_A, room.id, a1.user());
     assert_eq!(
-        store.list_messages(&stale, None, 10).await.unwrap().len(),
+        store
+            .list_messages(&stale, Window::Before(None), 10)
+            .await
+            .unwrap()
+            .len(),
         1
     );
     w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
-    let listed = store.list_messages(&stale, None, 10).await.unwrap();
+    let listed = store
+        .list_messages(&stale, Window::Before(None), 10)
+        .await
+        .unwrap();
     assert!(listed.is_empty(), "a removed member's scope reads nothing");
     let outsider = MemberScope::new(ACC_A, room.id, w.a.agents[2].user());
     assert!(store
-        .list_messages(&outsider, None, 10)
+        .list_messages(&outsider, Window::Before(None), 10)
         .await
         .unwrap()
         .is_empty());
 
     let foreign = MemberScope::new(ACC_B, room.id, a0.user());
     assert!(store
-        .list_messages(&foreign, None, 10)
+        .list_messages(&foreign, Window::Before(None), 10)
         .await
         .unwrap()
         .is_empty());
@@ -382,14 +389,17 @@ pub async fn store_list_messages_decided_reads_after_the_decision(b: TestBackend
         })
     };
     let scope = MemberScope::new(ACC_A, room.id, a1.user());
-    let direct = store.list_messages(&scope, None, 2).await.unwrap();
+    let direct = store
+        .list_messages(&scope, Window::Before(None), 2)
+        .await
+        .unwrap();
     let decided = store
         .list_messages_decided(
             ACC_A,
             room.id,
             a1.user(),
             deciding(Some(scope.clone())),
-            None,
+            Window::Before(None),
             2,
         )
         .await
@@ -406,7 +416,14 @@ pub async fn store_list_messages_decided_reads_after_the_decision(b: TestBackend
     );
 
     let refused = store
-        .list_messages_decided(ACC_A, room.id, a1.user(), deciding(None), None, 2)
+        .list_messages_decided(
+            ACC_A,
+            room.id,
+            a1.user(),
+            deciding(None),
+            Window::Before(None),
+            2,
+        )
         .await;
     assert!(
         matches!(
@@ -420,7 +437,14 @@ pub async fn store_list_messages_decided_reads_after_the_decision(b: TestBackend
 
     // Another account's view of the room: no access to decide on.
     let _ = store
-        .list_messages_decided(ACC_B, room.id, a0.user(), deciding(None), None, 2)
+        .list_messages_decided(
+            ACC_B,
+            room.id,
+            a0.user(),
+            deciding(None),
+            Window::Before(None),
+            2,
+        )
         .await;
     assert_eq!(
         seen.lock().unwrap().pop(),
@@ -442,21 +466,31 @@ pub async fn store_list_messages_decided_reads_after_the_decision(b: TestBackend
             room.id,
             a1.user(),
             deciding(Some(theirs.clone())),
-            None,
+            Window::Before(None),
             2,
         )
         .await
         .unwrap();
     assert_eq!(
         granted,
-        store.list_messages(&theirs, None, 2).await.unwrap()
+        store
+            .list_messages(&theirs, Window::Before(None), 2)
+            .await
+            .unwrap()
     );
     assert_eq!(granted.len(), 1, "the other room's one message");
 
     // Granted, but the membership is gone by the time of the read: nothing.
     w.chat.remove_member(sup, room.id, a1.user()).await.unwrap();
     let stale = store
-        .list_messages_decided(ACC_A, room.id, a1.user(), deciding(Some(scope)), None, 2)
+        .list_messages_decided(
+            ACC_A,
+            room.id,
+            a1.user(),
+            deciding(Some(scope)),
+            Window::Before(None),
+            2,
+        )
         .await
         .unwrap();
     assert!(stale.is_empty(), "a removed member's scope reads nothing");
