@@ -193,7 +193,7 @@ pub fn audit(conn: &Connection, account: i64, limit: u32) -> rusqlite::Result<Ve
 }
 
 /// The SQL of one store send (plain text message in a team room), replayed on a plain
-/// connection, statement for statement as `chat-sqlite/src/writes.rs` and `events.rs` run
+/// connection, statement for statement as `chat-sqlite/src/writes/` and `event_log.rs` run
 /// it: preconditions, `last_seq` bump, message row, the sender's read pointer, the log head
 /// (read once per transaction), the event row with its resolved audience (and its amortized
 /// prune). `per_tx` sends share one `BEGIN IMMEDIATE` transaction without savepoints, as
@@ -253,7 +253,7 @@ fn send_stmts(
          WHERE room_id = ?3 AND user_id = ?4",
     )?
     .execute(params![seq, now, room, sender])?;
-    // events::append()
+    // event_log::append()
     let (last, last_ts) = match *head {
         Some(h) => h,
         None => {
@@ -289,7 +289,7 @@ fn send_stmts(
     .execute(params![account, next, "message.created", room, ts, "", audience, id])?;
     *head = Some((next, ts));
     if next % 256 == 0 {
-        // events::prune(); the harness keeps 10 years by age, as its store options do.
+        // event_log::prune(); the harness keeps 10 years by age, as its store options do.
         let by_count = next - keep_events;
         let by_age = now - 10 * 365 * 24 * 3600 * 1000;
         let a: Option<i64> = tx

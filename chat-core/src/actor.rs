@@ -11,9 +11,9 @@ use crate::model::AccountRole;
 /// Who the host platform says the caller is (the verified token's claims).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// Tenant.
+    /// The account (tenant) of every row concerned.
     pub account: AccountId,
-    /// User.
+    /// The user concerned.
     pub user: UserId,
     /// Account role.
     pub role: AccountRole,
@@ -32,11 +32,11 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// Tenant.
+    /// The account (tenant): every row read or written under it belongs to it.
     pub fn account(&self) -> AccountId {
         self.account
     }
-    /// User.
+    /// The user it stands for.
     pub fn user(&self) -> UserId {
         self.user
     }

@@ -137,7 +137,7 @@ impl ChatError {
     }
 }
 
-/// Shorthand.
+/// A result whose error is the library's [`ChatError`].
 pub type Result<T, E = ChatError> = std::result::Result<T, E>;
 
 #[cfg(test)]

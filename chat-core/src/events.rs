@@ -85,10 +85,10 @@ pub struct Event {
     /// Per-account id, strictly increasing in commit order; `None` for ephemeral events.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub id: Option<i64>,
-    /// Kind.
+    /// What kind of event it is (`type` on the wire).
     #[serde(rename = "type")]
     pub kind: EventType,
-    /// Tenant.
+    /// The account (tenant) it belongs to.
     pub account_id: AccountId,
     /// The room concerned, if any.
     pub room_id: Option<RoomId>,
@@ -129,7 +129,7 @@ impl PartialEq for Event {
 impl Eq for Event {}
 
 impl Event {
-    /// An event.
+    /// An event with its wire form not rendered yet.
     pub fn new(
         id: Option<i64>,
         kind: EventType,
@@ -192,13 +192,13 @@ pub enum Payload {
 /// An event to append to the log with a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
-    /// Kind.
+    /// What kind of event it is (`type` on the wire).
     pub kind: EventType,
     /// Room concerned.
     pub room_id: Option<RoomId>,
-    /// Data.
+    /// What its `data` is.
     pub payload: Payload,
-    /// Audience.
+    /// Who may receive it.
     pub audience: AudienceRule,
     /// The message the event is about, if any. Its data is that message, and a replay from
     /// the log carries the message as it is when replayed (edited text, no text once

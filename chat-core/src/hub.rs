@@ -1,6 +1,6 @@
 //! Live fan-out of committed events to subscribers in this process.
 //!
-//! The [`EventBus`] trait is the seam for a cross-node bus later; [`LocalBus`] is one
+//! The [`EventBus`] trait is where a bus spanning several nodes plugs in; [`LocalBus`] is one
 //! `tokio::sync::broadcast` channel per account carrying `Arc`ed events, so one publish
 //! reaches every subscriber without copying payloads or querying the database.
 //!

@@ -2,7 +2,8 @@
 //!
 //! The domain of an embeddable, multi-tenant internal team chat: types, the [`ChatStore`]
 //! storage trait, the policy engine, validation, and the [`Chat`] facade through which every
-//! operation goes (validation → policy → one atomic store write with its audit entries).
+//! operation goes (validation → policy → one atomic store write with its audit entries, events
+//! and notifications).
 //!
 //! This crate has no database driver; `chat-sqlite` is the embedded default backend. Every
 //! backend runs the conformance suite in `testing` (feature `testing`).

@@ -143,7 +143,7 @@ str_enum!(
 /// An in-app notification: one per mention and per DM message, for the recipient only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
-    /// Id.
+    /// Its id.
     pub id: crate::ids::NotificationId,
     /// Recipient.
     pub user_id: UserId,
@@ -162,7 +162,7 @@ pub struct Notification {
 /// A room or DM. Archived rooms are never returned by reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Room {
-    /// Id.
+    /// Its id.
     pub id: RoomId,
     /// Owning tenant.
     pub account_id: AccountId,
@@ -223,17 +223,17 @@ pub struct RoomSummary {
 /// A message. Deleted messages keep their place with `content: None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// Id.
+    /// Its id.
     pub id: MessageId,
-    /// Room.
+    /// The room it concerns.
     pub room_id: RoomId,
-    /// Tenant.
+    /// The account (tenant) it belongs to.
     pub account_id: AccountId,
     /// Author.
     pub sender_id: UserId,
     /// Text; `None` once deleted.
     pub content: Option<String>,
-    /// Kind.
+    /// `text`, `mention` (it mentions someone) or `system`.
     pub message_type: MessageType,
     /// Mentioned users (members of the room when sent).
     pub mentions: Vec<UserId>,
@@ -252,9 +252,9 @@ pub struct Message {
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
-    /// Id.
+    /// Its id.
     pub id: AuditId,
-    /// Tenant.
+    /// The account (tenant) it belongs to.
     pub account_id: AccountId,
     /// Who acted.
     pub actor_id: UserId,
@@ -271,9 +271,9 @@ pub struct AuditEntry {
 /// A user known to an account: recorded on every authenticated request and by provisioning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryEntry {
-    /// Tenant.
+    /// The account (tenant) it belongs to.
     pub account_id: AccountId,
-    /// User.
+    /// The user it concerns.
     pub user_id: UserId,
     /// Display name, if the platform gave one.
     pub name: Option<String>,
@@ -290,7 +290,8 @@ pub struct DirectoryEntry {
 pub struct Entitlements {
     /// When false, every user operation of the account is refused.
     pub chat_enabled: bool,
-    /// Maximum number of live team rooms (DMs are not counted: see README).
+    /// Maximum number of live team rooms. DMs are not counted: limiting them would stop
+    /// people talking to each other (`docs/behaviour.md`).
     pub max_rooms: Option<u32>,
     /// Maximum members of any one room.
     pub max_members_per_room: Option<u32>,
@@ -309,7 +310,7 @@ impl Default for Entitlements {
 /// Unread state of one room for one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomUnread {
-    /// Room.
+    /// The room it concerns.
     pub room_id: RoomId,
     /// Unread messages.
     pub unread_count: i64,
@@ -329,7 +330,7 @@ pub struct Unread {
 /// The caller's read position after marking a room read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadState {
-    /// Room.
+    /// The room it concerns.
     pub room_id: RoomId,
     /// When the pointer moved (or last moved, if it did not move now).
     pub last_read_at: Option<Timestamp>,

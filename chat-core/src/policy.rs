@@ -153,9 +153,9 @@ pub enum Deny {
 /// The engine's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {
-    /// Go ahead.
+    /// The action is allowed.
     Allow,
-    /// Refused.
+    /// The action is refused, and why (which the facade maps to the error a client sees).
     Deny(Deny),
 }
 

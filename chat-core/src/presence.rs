@@ -33,9 +33,9 @@ pub enum Status {
 /// One row of the presence list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceEntry {
-    /// User.
+    /// The user it concerns.
     pub user_id: UserId,
-    /// Status.
+    /// Online, away or offline.
     pub status: Status,
     /// Last time a connection of the user was active.
     pub last_seen_at: Timestamp,

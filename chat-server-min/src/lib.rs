@@ -1,7 +1,8 @@
 //! # chat-server-min
 //!
-//! The HTTP API v1 of the internal team chat (`shared/spec/chat-api-v1.md`, realtime
-//! included: WebSocket and SSE, see `REALTIME.md`), a thin hyper server over the
+//! The HTTP API v1 of the internal team chat (routes and errors in `README.md` and the
+//! OpenAPI document `openapi.json` served at `/api/v1/openapi.json`; realtime — WebSocket and
+//! SSE — in `REALTIME.md`), a thin hyper server over the
 //! [`chat_core::Chat`] facade. Every business rule lives in `chat-core`; this crate
 //! authenticates, decodes, calls the facade and renders its result or its
 //! [`chat_core::ChatError`] (mapped to HTTP in one place, [`http::ApiError`]).

@@ -1,7 +1,8 @@
 //! # chat-sqlite
 //!
 //! The embedded default backend of `chat-core`: one SQLite file in WAL mode, a dedicated
-//! writer thread (every write is one `BEGIN IMMEDIATE` transaction), reader threads with
+//! writer thread (`BEGIN IMMEDIATE` transactions: one per write, or one per batch of concurrent
+//! writes with group commit, where a failing write still rolls back alone), reader threads with
 //! read-only connections, and numbered migrations embedded at compile time.
 //!
 //! ```no_run

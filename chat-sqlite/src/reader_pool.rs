@@ -9,7 +9,7 @@
 //! *are* the connections: a read is one queue push, taken by whichever thread is free, and
 //! one wake of the caller's task when it is done. (A thread that polled 50 µs for the next
 //! read before sleeping shortened sequential tails in the bench but gave the server nothing
-//! on two cores: left out, see README "Performance".) A read whose caller has gone away (a
+//! on two cores: left out, see `docs/performance.md`.) A read whose caller has gone away (a
 //! dropped request) is skipped rather than run for nobody.
 //!
 //! [`Options::inline_reads`]: crate::Options::inline_reads

@@ -4,7 +4,8 @@
 //! account's entitlements and the user's directory entry. Each operation validates its input,
 //! loads the facts the decision needs (always scoped to the actor's account), asks
 //! [`crate::policy::decide`], and then either reads through a scope or applies one
-//! [`crate::store::Write`] carrying the facts as preconditions plus its audit entries. When a
+//! [`crate::store::Write`] carrying the facts as preconditions plus its audit entries, events
+//! and notifications. When a
 //! precondition no longer holds (someone changed the room meanwhile) the whole operation is
 //! decided again, a bounded number of times.
 

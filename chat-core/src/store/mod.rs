@@ -70,11 +70,11 @@ impl RoomScope {
     pub(crate) fn new(account: AccountId, room: RoomId) -> Self {
         Self { account, room }
     }
-    /// Tenant.
+    /// The account (tenant): every row read or written under it belongs to it.
     pub fn account(&self) -> AccountId {
         self.account
     }
-    /// Room.
+    /// The room it grants.
     pub fn room(&self) -> RoomId {
         self.room
     }
@@ -99,11 +99,11 @@ impl MemberScope {
             user,
         }
     }
-    /// Tenant.
+    /// The account (tenant): every row read or written under it belongs to it.
     pub fn account(&self) -> AccountId {
         self.account
     }
-    /// Room.
+    /// The room it grants.
     pub fn room(&self) -> RoomId {
         self.room
     }
@@ -145,7 +145,7 @@ impl AuditScope {
     pub(crate) fn new(account: AccountId) -> Self {
         Self { account }
     }
-    /// Tenant.
+    /// The account (tenant): every row read or written under it belongs to it.
     pub fn account(&self) -> AccountId {
         self.account
     }
@@ -201,9 +201,9 @@ pub enum Precondition {
     RoomLive(RoomId),
     /// The user's role in the room is exactly this (`None`: not a member).
     Membership {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
-        /// User.
+        /// The user concerned.
         user: UserId,
         /// Expected role.
         role: Option<RoomRole>,
@@ -214,20 +214,20 @@ pub enum Precondition {
     NoLiveDm(UserId, UserId),
     /// No message with this `client_id` from this sender in this room.
     NoClientId {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
-        /// Sender.
+        /// Who sent it.
         sender: UserId,
-        /// Key.
+        /// The sender's idempotency key.
         client_id: String,
     },
     /// The account has fewer than this many live team rooms.
     LiveTeamRoomsBelow(u32),
     /// The room has at most this many members.
     MembersAtMost {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
-        /// Bound.
+        /// The largest member count the room may have.
         max: u32,
     },
     /// The message exists in the account and is not deleted.
@@ -251,24 +251,24 @@ pub enum Op {
     },
     /// Set the room's name and `updated_at`.
     RenameRoom {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
         /// New name.
         name: String,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
     /// Mark the room archived: from now on it is not live (not returned, no writes).
     ArchiveRoom {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
     /// Add members who are not members yet. A new member starts with nothing unread:
     /// `last_read_seq` = the room's current `last_seq`, counters 0.
     AddMembers {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
         /// Users and roles.
         members: Vec<(UserId, RoomRole)>,
@@ -277,9 +277,9 @@ pub enum Op {
     },
     /// Delete the membership row.
     RemoveMember {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
-        /// User.
+        /// The user concerned.
         user: UserId,
     },
     /// Insert the message with `seq` = room's `last_seq` + 1 (the given `seq` is ignored), set
@@ -290,45 +290,45 @@ pub enum Op {
     SendMessage(Message),
     /// Replace the content and set `edited_at`. Counters do not change (mentions are fixed).
     EditMessage {
-        /// Message.
+        /// The message, of the write's account.
         message: MessageId,
         /// New content.
         content: String,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
     /// Set `deleted_at`, erase the content. For every member other than the sender whose read
     /// pointer is below the message's `seq` the unread count drops by 1, and `mention_count`
     /// by 1 if mentioned.
     DeleteMessage {
-        /// Message.
+        /// The message, of the write's account.
         message: MessageId,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
     /// Move the user's read pointer forward to `up_to` (or the room's `last_seq` when
     /// `None`); never backwards. Counters drop by the non-deleted messages of others (and
     /// mentions) now read. Returns the resulting [`ReadState`].
     MarkRead {
-        /// Room.
+        /// The room, of the write's account.
         room: RoomId,
         /// Reader.
         user: UserId,
         /// Target seq, or the newest.
         up_to: Option<i64>,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
     /// Record an authenticated caller: insert (active) or update name, role and
     /// `last_seen_at`. Never changes `active`.
     SeenUser {
-        /// User.
+        /// The user concerned.
         user: UserId,
         /// Display name, if the token carried one (kept otherwise).
         name: Option<String>,
         /// Role from the token.
         role: crate::model::AccountRole,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
     /// Insert or replace a directory entry (the service API).
@@ -347,7 +347,7 @@ pub enum Op {
         user: UserId,
         /// Which ones, or all.
         ids: Option<Vec<crate::ids::NotificationId>>,
-        /// Time.
+        /// When it happens: the time the change records.
         at: Timestamp,
     },
 }
