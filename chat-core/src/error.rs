@@ -73,6 +73,10 @@ pub enum ChatError {
     /// Input that breaks a rule of the contract (422 `validation_failed`).
     #[error("validation failed: {}", join(.0))]
     Validation(Vec<FieldError>),
+    /// The store sheds load: its bounded queue is full and the operation was refused before
+    /// it started, nothing written (503 `overloaded`; retry after a second).
+    #[error("overloaded")]
+    Overloaded,
     /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -110,6 +114,7 @@ impl ChatError {
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Validation(_) => "validation_failed",
+            Self::Overloaded => "overloaded",
             Self::Backend(_) | Self::Internal(_) => "internal",
         }
     }
@@ -122,6 +127,7 @@ impl ChatError {
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
+            Self::Overloaded => 503,
             Self::Backend(_) | Self::Internal(_) => 500,
         }
     }
@@ -132,6 +138,7 @@ impl ChatError {
             Self::Backend(_) | Self::Internal(_) => "internal error".to_owned(),
             // The detail names internal facts (which precondition, whose membership).
             Self::Conflict(_) => "the resource changed while the request ran; retry".to_owned(),
+            Self::Overloaded => "the server is overloaded; retry shortly".to_owned(),
             other => other.to_string(),
         }
     }

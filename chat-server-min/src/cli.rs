@@ -73,6 +73,14 @@ pub struct ServerArgs {
     /// 0 turns it off, e.g. on a network file system).
     #[arg(long, env = "CHAT_SQLITE_MMAP_MIB", default_value_t = 1024)]
     pub sqlite_mmap_mib: u64,
+    /// Most store reads waiting for a reader thread; past it requests get `503 overloaded`
+    /// (`chat_sqlite::Options::read_queue`).
+    #[arg(long, env = "CHAT_SQLITE_READ_QUEUE", default_value_t = chat_sqlite::Options::default().read_queue)]
+    pub sqlite_read_queue: usize,
+    /// Most store writes waiting for the writer thread; past it requests get `503 overloaded`
+    /// with nothing written (`chat_sqlite::Options::write_queue`).
+    #[arg(long, env = "CHAT_SQLITE_WRITE_QUEUE", default_value_t = chat_sqlite::Options::default().write_queue)]
+    pub sqlite_write_queue: usize,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,

@@ -88,6 +88,8 @@ fn run(args: &ServerArgs) -> Result<(), String> {
     let options = chat_sqlite::Options {
         inline_reads: args.sqlite_inline_reads,
         mmap_size: args.sqlite_mmap_mib.saturating_mul(1 << 20),
+        read_queue: args.sqlite_read_queue,
+        write_queue: args.sqlite_write_queue,
         ..chat_sqlite::Options::default()
     };
     let store = chat_sqlite::SqliteStore::open_with(&db, &options)

@@ -61,7 +61,7 @@ impl Db {
         } else {
             None
         };
-        let readers = ReaderPool::spawn(readers, inline)?;
+        let readers = ReaderPool::spawn(readers, inline, opts.read_queue)?;
         Ok(Self {
             writer,
             readers,

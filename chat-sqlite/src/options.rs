@@ -42,6 +42,16 @@ pub struct Options {
     /// so it never waits for a connection on a worker. Turn it on for a host whose workers
     /// can take that.
     pub inline_reads: bool,
+    /// Most reads waiting for a reader thread (default 4,096). Past it a read is refused at
+    /// once with [`StoreError::Overloaded`](chat_core::store::StoreError::Overloaded) instead
+    /// of queueing: a flood costs bounded memory and gets a quick "retry later" rather than
+    /// answers too late to matter. The default drains in tens of milliseconds on the default
+    /// four readers and is never reached by 1,000 WebSockets connecting at once.
+    pub read_queue: usize,
+    /// Most writes waiting for the writer thread (default 4,096), refused past it like reads;
+    /// a refused write wrote nothing. About two group-commit batches of 64 drain per
+    /// millisecond here, so a full queue is tens of milliseconds of work.
+    pub write_queue: usize,
 }
 
 /// Event log retention per account: an event is dropped once it is older than `max_age`
@@ -76,6 +86,8 @@ impl Default for Options {
             group_commit: true,
             max_batch: 64,
             inline_reads: false,
+            read_queue: 4096,
+            write_queue: 4096,
         }
     }
 }

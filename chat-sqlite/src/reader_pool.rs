@@ -18,6 +18,7 @@ use std::panic::AssertUnwindSafe;
 use std::thread;
 
 use crate::error::Result;
+use chat_core::store::StoreError;
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
@@ -43,8 +44,9 @@ impl ReaderPool {
     pub(crate) fn spawn(
         conns: Vec<Connection>,
         inline: Option<Pool<SqliteConnectionManager>>,
+        queue: usize,
     ) -> Result<Self> {
-        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        let (tx, rx) = crossbeam_channel::bounded::<Job>(queue.max(1));
         for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
             thread::Builder::new()
@@ -97,9 +99,12 @@ impl ReaderPool {
             // The caller may still go away meanwhile; nothing to undo.
             let _ = reply.send(f(conn).map_err(internal));
         });
-        self.tx
-            .send(job)
-            .map_err(|_| crate::error::internal("sqlite reader threads are gone"))?;
+        self.tx.try_send(job).map_err(|e| match e {
+            crossbeam_channel::TrySendError::Full(_) => StoreError::Overloaded("sqlite read"),
+            crossbeam_channel::TrySendError::Disconnected(_) => {
+                crate::error::internal("sqlite reader threads are gone")
+            }
+        })?;
         wait.await
             .map_err(|_| crate::error::internal("sqlite reader dropped a read"))?
     }
@@ -113,7 +118,7 @@ mod tests {
         let conns = (0..n)
             .map(|_| Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        ReaderPool::spawn(conns, None).unwrap_or_else(|e| panic!("{e}"))
+        ReaderPool::spawn(conns, None, 64).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[tokio::test]
@@ -131,6 +136,46 @@ mod tests {
             matches!(err, Err(chat_core::store::StoreError::Backend(_))),
             "{err:?}"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_past_the_queue_are_refused_at_once() {
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let r = std::sync::Arc::new(
+            ReaderPool::spawn(vec![conn], None, 2).unwrap_or_else(|e| panic!("{e}")),
+        );
+        // The one reader is held until `release`; two more reads fill the queue.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = std::sync::Mutex::new(held);
+        let first = tokio::spawn({
+            let r = std::sync::Arc::clone(&r);
+            async move {
+                r.run(move |_| {
+                    let _ = held.lock().map(|h| h.recv());
+                    Ok(1)
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let queued: Vec<_> = (0..2)
+            .map(|_| {
+                let r = std::sync::Arc::clone(&r);
+                tokio::spawn(async move { r.run(|_| Ok(2)).await })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let refused = r.run(|_| Ok(3)).await;
+        assert!(
+            matches!(refused, Err(StoreError::Overloaded(_))),
+            "{refused:?}"
+        );
+        let _ = release.send(());
+        assert_eq!(first.await.ok().and_then(Result::ok), Some(1));
+        for q in queued {
+            assert_eq!(q.await.ok().and_then(Result::ok), Some(2));
+        }
+        assert_eq!(r.run(|_| Ok(4)).await.ok(), Some(4), "served again");
     }
 
     #[tokio::test]

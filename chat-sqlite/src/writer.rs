@@ -12,7 +12,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 
 use crate::error::Result;
-use chat_core::store::{Committed, Write};
+use chat_core::store::{Committed, StoreError, Write};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
@@ -50,7 +50,7 @@ fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
 
 /// The writer thread's mailbox.
 pub(crate) struct Writer {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::SyncSender<Job>,
 }
 
 impl Writer {
@@ -58,8 +58,13 @@ impl Writer {
     pub(crate) async fn apply(&self, write: Write) -> Result<Committed> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send(Job { write, reply })
-            .map_err(|_| crate::error::internal("sqlite writer thread is gone"))?;
+            .try_send(Job { write, reply })
+            .map_err(|e| match e {
+                mpsc::TrySendError::Full(_) => StoreError::Overloaded("sqlite write"),
+                mpsc::TrySendError::Disconnected(_) => {
+                    crate::error::internal("sqlite writer thread is gone")
+                }
+            })?;
         wait.await
             .map_err(|_| crate::error::internal("sqlite writer dropped a job"))?
     }
@@ -71,7 +76,7 @@ impl Writer {
         opts: &Options,
         rewind: Arc<AtomicBool>,
     ) -> Result<Self> {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::sync_channel::<Job>(opts.write_queue.max(1));
         let retention = opts.retention;
         let busy_timeout = std::time::Duration::from_millis(u64::from(opts.busy_timeout_ms));
         let max_batch = if opts.group_commit {

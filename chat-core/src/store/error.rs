@@ -18,6 +18,10 @@ pub enum StoreError {
     /// [`DecideRoom`](super::DecideRoom)) refused: its error, as it came.
     #[error(transparent)]
     Refused(ChatError),
+    /// The backend's queue for this kind of work is full: the call was refused before it
+    /// started, so nothing was read or written. The caller may try again shortly.
+    #[error("{0} queue full")]
+    Overloaded(&'static str),
     /// The backend failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -43,6 +47,7 @@ impl From<StoreError> for ChatError {
         match e {
             StoreError::Conflict(why) => ChatError::Conflict(why),
             StoreError::Refused(e) => e,
+            StoreError::Overloaded(_) => ChatError::Overloaded,
             StoreError::Backend(e) => ChatError::Backend(e),
         }
     }

@@ -28,6 +28,8 @@ pub enum ApiError {
     },
     /// The path exists but not with this method (`405 method_not_allowed`, with `Allow`).
     MethodNotAllowed(String),
+    /// The store does not answer (`503 unavailable`): `/healthz` only.
+    Unavailable,
     /// `/ws` without a valid WebSocket handshake (`426 upgrade_required`, with
     /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13`); the text says what is missing.
     UpgradeRequired(&'static str),
@@ -70,6 +72,12 @@ impl ApiError {
                 request_id,
             )
             .header("allow", allow),
+            Self::Unavailable => reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the store does not answer",
+                request_id,
+            ),
             Self::UpgradeRequired(what) => reply(
                 StatusCode::UPGRADE_REQUIRED,
                 "upgrade_required",
@@ -112,7 +120,12 @@ fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
     if let ChatError::Validation(fields) = e {
         error["details"] = json!(fields);
     }
-    Reply::json_value(status, json!({ "error": error }))
+    let reply = Reply::json_value(status, json!({ "error": error }));
+    if matches!(e, ChatError::Overloaded) {
+        // A full queue drains in tens of milliseconds: the soonest whole second.
+        return reply.header("retry-after", "1");
+    }
+    reply
 }
 
 #[cfg(test)]

@@ -8,12 +8,16 @@ use serde_json::json;
 
 use super::HandlerResult;
 use crate::app::App;
-use crate::http::Reply;
+use crate::http::{ApiError, Reply};
 use crate::ops::openapi;
 
-/// `GET /healthz`: `200 {"status":"ok"}` when the store answers.
+/// `GET /healthz`: `200 {"status":"ok"}` when the store answers, `503` when it does not (a
+/// load balancer takes the node out; the cause goes to the log).
 pub async fn healthz(app: Arc<App>) -> HandlerResult {
-    app.chat.health().await?;
+    if let Err(e) = app.chat.health().await {
+        tracing::warn!(error = %e, "health check: the store does not answer");
+        return Err(ApiError::Unavailable);
+    }
     Ok(Reply::json_value(StatusCode::OK, json!({ "status": "ok" })))
 }
 
