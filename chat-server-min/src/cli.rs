@@ -106,6 +106,10 @@ pub struct ServerArgs {
     /// (e.g. `https://hub.example.com`); unset: any origin.
     #[arg(long, env = "CHAT_ALLOWED_ORIGINS")]
     pub allowed_origins: Option<String>,
+    /// Origins whose pages may call the API from the browser (CORS): comma-separated exact
+    /// origins (e.g. `https://hub.example.com`); unset: no CORS headers.
+    #[arg(long, env = "CHAT_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
     /// Open realtime connections (WebSocket + SSE) per user.
     #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
     pub realtime_max_connections_per_user: usize,
@@ -137,6 +141,13 @@ impl ServerArgs {
             .as_deref()
             .and_then(RealtimeConfig::parse_origins);
         config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
+        if let Some(list) = self
+            .cors_origins
+            .as_deref()
+            .and_then(RealtimeConfig::parse_origins)
+        {
+            config = config.with_cors_origins(list)?;
+        }
         config.validate()?;
         Ok(config)
     }

@@ -122,6 +122,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Realtime limits and timings.
     pub realtime: RealtimeConfig,
+    /// Origins whose pages may call the API from the browser (CORS), exact
+    /// `scheme://host[:port]`; empty (the default): no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl fmt::Debug for Config {
@@ -136,6 +139,7 @@ impl fmt::Debug for Config {
             .field("rate", &self.rate)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("realtime", &self.realtime)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -151,6 +155,15 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+fn check_cors_origins(origins: &[String]) -> Result<(), ConfigError> {
+    match origins.iter().find(|o| !crate::http::cors::valid_origin(o)) {
+        Some(bad) => Err(ConfigError(format!(
+            "CHAT_CORS_ORIGINS: {bad:?} is not an origin like https://hub.example.com"
+        ))),
+        None => Ok(()),
+    }
+}
 
 impl Config {
     /// A configuration with this JWT secret (at least [`MIN_SECRET_BYTES`]) and defaults for
@@ -169,7 +182,16 @@ impl Config {
             rate: RateConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             realtime: RealtimeConfig::default(),
+            cors_origins: Vec::new(),
         })
+    }
+
+    /// Lets pages of these origins call the API from the browser (`CHAT_CORS_ORIGINS`);
+    /// each must be exactly `http(s)://host[:port]`.
+    pub fn with_cors_origins(mut self, origins: Vec<String>) -> Result<Self, ConfigError> {
+        check_cors_origins(&origins)?;
+        self.cors_origins = origins;
+        Ok(self)
     }
 
     /// Enables the service API with this bearer token (at least
@@ -192,6 +214,7 @@ impl Config {
         if let Some(token) = &self.service_token {
             Config::new(self.jwt_secret.clone())?.with_service_token(token.clone())?;
         }
+        check_cors_origins(&self.cors_origins)?;
         self.realtime.validate()
     }
 

@@ -1,9 +1,10 @@
 //! HTTP plumbing shared by every route: request ids, path parameters, body limits and JSON
-//! decoding, query parsing, responses, the connection kill switch and the one mapping from
+//! decoding, query parsing, responses, CORS, the connection kill switch and the one mapping from
 //! failures to HTTP. It depends on no other module of the crate, so every layer above may
 //! use it.
 
 pub mod body;
+pub mod cors;
 pub mod error;
 pub mod kill;
 pub mod params;

@@ -134,6 +134,14 @@ impl Reply {
                 h.append(name, v);
             }
         }
+        // An API answer is data, never a document: nothing in it may load or run, and no
+        // page may frame it. (A page sets its own policy.)
+        if !h.contains_key(http::header::CONTENT_SECURITY_POLICY) {
+            h.insert(
+                http::header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            );
+        }
         res
     }
 }

@@ -14,7 +14,9 @@ use http_body::Body;
 use crate::app::{admit, same_account, App, Seen};
 use crate::auth::{self, Grant};
 use crate::config::Config;
-use crate::http::{read_body, request_id, ApiError, Query, Reply, ResponseBody, MAX_BODY_BYTES};
+use crate::http::{
+    cors, read_body, request_id, ApiError, Query, Reply, ResponseBody, MAX_BODY_BYTES,
+};
 use crate::ops::log::ACCESS_TARGET;
 use crate::realtime;
 use crate::routes::{Handler, Router, ServiceCall, UserCall};
@@ -53,9 +55,23 @@ impl Pipeline {
         let request_id = request_id::from_headers(req.headers());
         let method = req.method().clone();
         let mut seen = Seen::default();
-        let reply = match self.dispatch(req, &request_id, &mut seen).await {
-            Ok(reply) => reply,
-            Err(e) => e.into_reply(&request_id),
+        let origin = cors::allowed_origin(
+            &self.app.config.cors_origins,
+            req.uri().path(),
+            req.headers(),
+        );
+        let reply = match origin.as_deref() {
+            Some(origin) if cors::is_preflight(&method, req.headers()) => {
+                self.preflight(req.uri().path(), origin, &request_id, &mut seen)
+            }
+            _ => match self.dispatch(req, &request_id, &mut seen).await {
+                Ok(reply) => reply,
+                Err(e) => e.into_reply(&request_id),
+            },
+        };
+        let reply = match origin.as_deref() {
+            Some(origin) => cors::with_headers(reply, origin),
+            None => reply,
         };
         let status = reply.status.as_u16();
         let elapsed = start.elapsed();
@@ -75,6 +91,19 @@ impl Pipeline {
             "request"
         );
         reply.into_response(&request_id)
+    }
+
+    /// A preflight from an allowed origin: `204` naming the path's methods, or the path's
+    /// usual refusal (`404`) when no route has it.
+    fn preflight(&self, path: &str, origin: &str, request_id: &str, seen: &mut Seen) -> Reply {
+        match self.router.at(path) {
+            Ok(matched) => {
+                seen.route = matched.path;
+                let methods: Vec<&str> = matched.routes.iter().map(|r| r.method.as_str()).collect();
+                cors::preflight(origin, &methods.join(", "))
+            }
+            Err(e) => ApiError::from(e).into_reply(request_id),
+        }
     }
 
     async fn dispatch<B>(
