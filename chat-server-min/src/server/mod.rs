@@ -3,11 +3,12 @@
 //! below; nothing uses it.
 
 pub(crate) mod pipeline;
+mod refusals;
 pub mod service;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chat_core::Chat;
@@ -19,15 +20,20 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::app::stopping;
+use crate::app::App;
 use crate::config::Config;
 use crate::http::Kill;
+use crate::ops::log::ACCESS_TARGET;
 use pipeline::Pipeline;
+use refusals::{Guarded, Refused};
 pub use service::ChatService;
 
 /// How often idle rate-limit keys are evicted.
 const EVICT_EVERY: Duration = Duration::from_secs(60);
 /// How long a client may take to send its request head.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Header fields a request may have (hyper's default, stated): more is `431`.
+const MAX_HEADERS: usize = 100;
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting, lets
 /// in-flight requests finish (up to [`Config::shutdown_grace`]) and returns.
@@ -47,7 +53,8 @@ pub async fn serve(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_headers(MAX_HEADERS);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -66,9 +73,10 @@ pub async fn serve(
                         let kill = kill.clone();
                         move |req| handle(Arc::clone(&pipeline), req, kill.clone())
                     });
-                    let conn = builder
-                        .serve_connection(TokioIo::new(stream), service)
-                        .with_upgrades();
+                    let refused = Arc::new(OnceLock::new());
+                    let io = TokioIo::new(Guarded::new(stream, Arc::clone(&refused)));
+                    let conn = builder.serve_connection(io, service).with_upgrades();
+                    let app = Arc::clone(&app);
                     // Held until the connection ends: shutdown waits for every one.
                     let mut stop = app.realtime.shutdown_watch();
                     tokio::spawn(async move {
@@ -85,6 +93,9 @@ pub async fn serve(
                                 }
                             }
                         };
+                        if let Some(refused) = refused.get() {
+                            log_refused(&app, refused);
+                        }
                         if let Err(e) = result {
                             tracing::debug!(error = %e, "connection ended with an error");
                         }
@@ -106,6 +117,22 @@ pub async fn serve(
         () = tokio::time::sleep(grace) => tracing::warn!("shutdown grace period over; dropping connections"),
     }
     Ok(())
+}
+
+/// The access line and metrics of a request hyper refused to parse (answered by
+/// [`Guarded`]).
+fn log_refused(app: &App, refused: &Refused) {
+    let status = refused.status.as_u16();
+    app.metrics.observe("OTHER", "unparsed", status, 0.0);
+    tracing::info!(
+        target: ACCESS_TARGET,
+        request_id = refused.request_id.as_str(),
+        method = "OTHER",
+        route = "unparsed",
+        status,
+        latency_ms = 0.0,
+        "request"
+    );
 }
 
 /// One request of a connection of ours: the SSE transport may need to drop the connection,
