@@ -101,6 +101,14 @@ pub struct ServerArgs {
     /// Open realtime connections (WebSocket + SSE) per user.
     #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
     pub realtime_max_connections_per_user: usize,
+    /// Open TCP connections at once (upgraded WebSockets included); past it new connections
+    /// are closed at once.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS", default_value_t = chat_server_min::config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request head; also the idle timeout of keep-alive
+    /// connections.
+    #[arg(long, env = "CHAT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
     /// Seconds after a user's last connection closes before they show as offline.
     #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
     pub presence_grace_secs: u64,
@@ -129,6 +137,8 @@ impl ServerArgs {
             .as_deref()
             .and_then(RealtimeConfig::parse_origins);
         config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
+        config.max_connections = self.max_connections;
+        config.header_read_timeout = Duration::from_secs(self.header_read_timeout_secs);
         config.validate()?;
         Ok(config)
     }

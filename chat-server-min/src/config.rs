@@ -11,6 +11,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Shortest accepted `CHAT_SERVICE_TOKEN`, in bytes.
 pub const MIN_SERVICE_TOKEN_BYTES: usize = 16;
 
+/// Default cap on open connections ([`Config::max_connections`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
 /// Write-request rate limits (GCRA), per user and per account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateConfig {
@@ -122,6 +125,17 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Realtime limits and timings.
     pub realtime: RealtimeConfig,
+    /// Open TCP connections of [`crate::serve`] at once, upgraded WebSockets and SSE streams
+    /// included ([`DEFAULT_MAX_CONNECTIONS`]); past it a new connection is accepted and closed
+    /// at once. Each idle connection costs a socket and some 17 KB: the default bounds that
+    /// to ~170 MB and stays under a typical `nofile` limit of 65,536 with room for the
+    /// database. Not used by [`crate::ChatService`] (the host's connections).
+    pub max_connections: usize,
+    /// How long a client may take to send a request head, counted from the connection's start
+    /// or from the end of its previous response: also the idle timeout of a keep-alive
+    /// connection that sends nothing (10 s). A deadline, not reset by progress, so a
+    /// slowloris trickling its head a byte at a time is cut off too. [`crate::serve`] only.
+    pub header_read_timeout: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -136,6 +150,8 @@ impl fmt::Debug for Config {
             .field("rate", &self.rate)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("realtime", &self.realtime)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
             .finish()
     }
 }
@@ -169,6 +185,8 @@ impl Config {
             rate: RateConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             realtime: RealtimeConfig::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: Duration::from_secs(10),
         })
     }
 
@@ -191,6 +209,11 @@ impl Config {
         Config::new(self.jwt_secret.clone())?.with_rate(self.rate)?;
         if let Some(token) = &self.service_token {
             Config::new(self.jwt_secret.clone())?.with_service_token(token.clone())?;
+        }
+        if self.max_connections == 0 || self.header_read_timeout.is_zero() {
+            return Err(ConfigError(
+                "max_connections and header_read_timeout must be greater than zero".into(),
+            ));
         }
         self.realtime.validate()
     }

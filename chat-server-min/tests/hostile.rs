@@ -1,11 +1,17 @@
 //! Hostile and malformed clients, black-box against the real server over raw TCP: requests
-//! hyper refuses to parse get the contract's JSON error and `X-Request-Id`.
+//! hyper refuses to parse get the contract's JSON error and `X-Request-Id`; connections over
+//! the cap are closed at once; silent, idle and slowloris connections end at the header
+//! deadline.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::{config, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// Status, lower-cased headers and body of a raw HTTP/1.1 answer.
 fn parse(answer: &str) -> (u16, Vec<(String, String)>, String) {
@@ -114,5 +120,156 @@ async fn requests_hyper_refuses_get_the_contract_error() {
     // A well-formed request on the same server is answered normally, with its own id.
     let res = s.get("/healthz", None).await;
     assert_eq!(res.status, 200);
+    s.stop().await;
+}
+
+/// Reads until the server closes `sock` (EOF or reset); how long that took, or `None` if it
+/// stayed open for `within`.
+async fn closed_within(sock: &mut TcpStream, within: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match sock.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| start.elapsed())
+}
+
+/// A plain `GET` on a fresh connection; its status line, or `None` when the server closed it
+/// without an answer.
+async fn get_once(addr: std::net::SocketAddr, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(addr).await.ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_closed_at_once_and_a_client_is_served_after() {
+    const CAP: usize = 4;
+    const OVER: usize = 6;
+    let mut cfg = config();
+    cfg.max_connections = CAP;
+    let s = start(cfg).await;
+    // CAP idle sockets hold every place (hyper is waiting for their request heads).
+    let mut holders = Vec::new();
+    for _ in 0..CAP {
+        holders.push(TcpStream::connect(s.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Each further connection is accepted and closed at once, without an answer.
+    for i in 0..OVER {
+        let mut sock = TcpStream::connect(s.addr).await.unwrap();
+        let _ = sock
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await;
+        let took = closed_within(&mut sock, Duration::from_secs(2))
+            .await
+            .unwrap_or_else(|| panic!("connection {i} over the cap was left open"));
+        assert!(
+            took < Duration::from_secs(1),
+            "connection {i} over the cap took {took:?} to close"
+        );
+    }
+    // The holders are still served: the cap refuses newcomers, it does not drop anyone.
+    holders[0]
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(2), holders[0].read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Once the others close, a normal client is served again.
+    drop(holders);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let answer = loop {
+        if let Some(a) = get_once(s.addr, "/metrics").await {
+            break a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no client served after the sockets closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let refused: u64 = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("chat_connections_refused_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no refusal counter in {answer}"));
+    assert!(refused >= OVER as u64, "refused {refused}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slowloris_connections_end_at_the_header_deadline() {
+    let mut cfg = config();
+    cfg.header_read_timeout = Duration::from_secs(1);
+    let s = start(cfg).await;
+    let limit = Duration::from_secs(4);
+    // A connection that never sends anything.
+    let mut idle = TcpStream::connect(s.addr).await.unwrap();
+    let took = closed_within(&mut idle, limit)
+        .await
+        .expect("a silent connection was kept open");
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed too early: {took:?}"
+    );
+    // A keep-alive connection, idle after one answered request.
+    let mut kept = TcpStream::connect(s.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    closed_within(&mut kept, limit)
+        .await
+        .expect("an idle keep-alive connection was kept open");
+    // A slowloris: a byte of header every 100 ms, forever.
+    let mut slow = TcpStream::connect(s.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let (mut rd, mut wr) = slow.into_split();
+    let trickle = tokio::spawn(async move {
+        for b in b"x-slow: ".iter().chain(std::iter::repeat(&b'a')) {
+            if wr.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let ended = tokio::time::timeout(limit, rd.read_to_end(&mut out)).await;
+    assert!(
+        ended.is_ok(),
+        "a slowloris trickling its head kept the connection for {:?}",
+        start.elapsed()
+    );
+    trickle.abort();
+    // The server still serves.
+    assert!(get_once(s.addr, "/healthz")
+        .await
+        .is_some_and(|a| a.starts_with("HTTP/1.1 200")));
     s.stop().await;
 }

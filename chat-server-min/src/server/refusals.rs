@@ -21,7 +21,9 @@ use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 
 use http::StatusCode;
+use prometheus::IntGauge;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::http::{request_id, ApiError};
 
@@ -47,21 +49,50 @@ enum State {
     },
 }
 
-/// A socket whose automatic parse-error responses from hyper become the contract's.
+/// A connection's place under `Config::max_connections`: counted in
+/// `chat_connections_open` and given back when the socket is dropped — which, for a
+/// WebSocket, is when the upgraded connection ends (hyper hands this very socket over).
+#[derive(Debug)]
+pub(crate) struct Open {
+    _permit: OwnedSemaphorePermit,
+    gauge: IntGauge,
+}
+
+impl Open {
+    /// Counts one open connection until dropped.
+    pub(crate) fn new(permit: OwnedSemaphorePermit, gauge: IntGauge) -> Self {
+        gauge.inc();
+        Self {
+            _permit: permit,
+            gauge,
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
+/// A socket of the accept loop: hyper's automatic parse-error responses become the
+/// contract's, and it holds the connection's [`Open`] place.
 #[derive(Debug)]
 pub(crate) struct Guarded<S> {
     inner: S,
     state: State,
     refused: Arc<OnceLock<Refused>>,
+    _open: Open,
 }
 
 impl<S> Guarded<S> {
     /// Wraps `inner`; a replaced refusal is recorded in `refused`.
-    pub(crate) fn new(inner: S, refused: Arc<OnceLock<Refused>>) -> Self {
+    pub(crate) fn new(inner: S, refused: Arc<OnceLock<Refused>>, open: Open) -> Self {
         Self {
             inner,
             state: State::Passing,
             refused,
+            _open: open,
         }
     }
 }
@@ -94,6 +125,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
             inner,
             state,
             refused,
+            ..
         } = self.get_mut();
         if let State::Passing = state {
             let Some(status) = automatic_refusal(buf) else {
