@@ -95,7 +95,7 @@ pub struct ServerArgs {
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
     /// Origins allowed to open /ws and /events: comma-separated exact matches
-    /// (e.g. `https://hub.example.com`); unset: any origin.
+    /// (e.g. `https://hub.example.com`); unset: same origin only (the request's `Host`).
     #[arg(long, env = "CHAT_ALLOWED_ORIGINS")]
     pub allowed_origins: Option<String>,
     /// Open realtime connections (WebSocket + SSE) per user.

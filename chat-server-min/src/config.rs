@@ -42,7 +42,9 @@ impl Default for RateConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RealtimeConfig {
     /// Exact `Origin` values allowed on `/ws` and `/events` (`CHAT_ALLOWED_ORIGINS`). `None`:
-    /// any origin (safe because no credential is ambient: a ticket needs the bearer token).
+    /// same origin only (an `Origin` whose host and port are the request's `Host`). Either
+    /// way a request without `Origin` (not a browser) is allowed, and `null` or several
+    /// `Origin` headers are refused.
     pub allowed_origins: Option<Vec<String>>,
     /// How long a ticket from `POST /realtime/ticket` stays valid (30 s).
     pub ticket_ttl: Duration,
