@@ -76,6 +76,13 @@ pub struct ServerArgs {
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Required `iss` claim of user tokens; unset: not checked (`token` puts it in tokens).
+    #[arg(long, env = "CHAT_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim of user tokens (the value, or a list containing it); unset: not
+    /// checked (`token` puts it in tokens).
+    #[arg(long, env = "CHAT_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
     /// Bearer token of the service API; the service routes are disabled when unset.
     #[arg(long, env = "CHAT_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
@@ -132,6 +139,14 @@ impl ServerArgs {
             config = config.with_service_token(token)?;
         }
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        config.jwt_issuer = set(&self.jwt_issuer);
+        config.jwt_audience = set(&self.jwt_audience);
         config.realtime.allowed_origins = self
             .allowed_origins
             .as_deref()

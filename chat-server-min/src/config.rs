@@ -119,6 +119,11 @@ pub struct Config {
     pub jwt_secret: Vec<u8>,
     /// Accepted clock skew on `exp`, in seconds.
     pub jwt_leeway_secs: u64,
+    /// Required `iss` of user tokens (`CHAT_JWT_ISSUER`); `None`: not checked.
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` of user tokens (`CHAT_JWT_AUDIENCE`): the claim must be this value or a
+    /// list containing it; `None`: not checked.
+    pub jwt_audience: Option<String>,
     /// Bearer token of the service API; `None` disables those routes.
     pub service_token: Option<String>,
     /// Write rate limits.
@@ -145,6 +150,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("jwt_secret", &"<redacted>")
             .field("jwt_leeway_secs", &self.jwt_leeway_secs)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
             .field(
                 "service_token",
                 &self.service_token.as_ref().map(|_| "<redacted>"),
@@ -183,6 +190,8 @@ impl Config {
         Ok(Self {
             jwt_secret,
             jwt_leeway_secs: 60,
+            jwt_issuer: None,
+            jwt_audience: None,
             service_token: None,
             rate: RateConfig::default(),
             shutdown_grace: Duration::from_secs(30),

@@ -313,6 +313,8 @@ pub fn token_expired(account: i64, user: i64, role: AccountRole) -> String {
         role: role.as_str().to_owned(),
         exp: now_secs() - 3600,
         name: None,
+        iss: None,
+        aud: None,
     };
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
