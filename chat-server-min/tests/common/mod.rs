@@ -324,6 +324,20 @@ pub fn token_expired(account: i64, user: i64, role: AccountRole) -> String {
     .unwrap()
 }
 
+/// A correctly signed token whose `nbf` is an hour ahead (beyond any leeway).
+pub fn token_not_yet_valid(account: i64, user: i64, role: AccountRole) -> String {
+    let claims = serde_json::json!({
+        "sub": user.to_string(), "account_id": account, "role": role.as_str(),
+        "exp": now_secs() + 7200, "nbf": now_secs() + 3600,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
 /// Provisions `user` and admits them, as the host platform and a first request would.
 pub async fn user(chat: &Chat, account: i64, user: i64, role: AccountRole) -> Actor {
     chat.provision_user(AccountId(account), UserId(user), None, role, true)
