@@ -273,3 +273,32 @@ async fn idle_and_slowloris_connections_end_at_the_header_deadline() {
         .is_some_and(|a| a.starts_with("HTTP/1.1 200")));
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgraded_websockets_keep_their_place_under_the_cap() {
+    let mut cfg = config();
+    cfg.max_connections = 2;
+    let s = start(cfg).await;
+    common::user(&s.chat, 1, 3, chat_core::AccountRole::Agent).await;
+    let t3 = common::token(1, 3, chat_core::AccountRole::Agent);
+    let a = s.ws(1, "", Some(&t3), &[]).await.unwrap();
+    let b = s.ws(1, "", Some(&t3), &[]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Both places are held by the upgraded connections: a newcomer is closed unanswered.
+    assert_eq!(get_once(s.addr, "/healthz").await, None);
+    drop(a);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        if let Some(answer) = get_once(s.addr, "/healthz").await {
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a closed WebSocket kept its place"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(b);
+    s.stop().await;
+}
