@@ -19,7 +19,8 @@
 //! and records the ids each user saw.
 //!
 //! `PROPTEST_CASES` overrides the number of cases (default 64; with `CI` set, fewer fails
-//! the test instead of silencing it). `MODEL_STATS=1` prints the
+//! the test instead of silencing it). At least 40% of the facade calls of a run must succeed,
+//! so a generator drifting into mostly refusals fails. `MODEL_STATS=1` prints the
 //! outcome class of every facade call to stderr (run with `--nocapture`), to check that the
 //! generator keeps producing successful operations and not only refusals.
 
@@ -122,13 +123,32 @@ fn run_all(
 ) {
     let rt = runtime();
     let mut runner = TestRunner::new(config());
+    let _ = harness::take_outcomes();
     let result = runner.run(&sequences, |steps| {
         rt.block_on(harness::run(factory, &steps))
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    let (ok, all) = harness::take_outcomes();
+    eprintln!("model: {ok} of {all} facade calls succeeded");
+    // A generator that drifts into producing mostly refusals (unknown ids, forbidden roles)
+    // would still pass every check while testing little: a minimum share must succeed.
+    if all > 0 {
+        let share = ok as f64 / all as f64;
+        assert!(
+            share >= MIN_SUCCESS_SHARE,
+            "only {ok} of {all} facade calls succeeded ({:.0}%, minimum {:.0}%): the generator \
+             mostly produces refusals",
+            share * 100.0,
+            MIN_SUCCESS_SHARE * 100.0
+        );
+    }
 }
+
+/// The least share of facade calls of a property run that must succeed (about 70% do with
+/// the current generator, on every backend).
+const MIN_SUCCESS_SHARE: f64 = 0.4;
 
 /// A few fixed sequences that once failed or that pin down corner cases, replayed every run.
 pub fn fixed_sequences(factory: fn() -> TestBackend) {
