@@ -302,3 +302,22 @@ async fn upgraded_websockets_keep_their_place_under_the_cap() {
     drop(b);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_after_a_pipelined_request_gets_the_contract_error_too() {
+    let s = start(config()).await;
+    let answer = s
+        .raw(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nGET /healthz HTTP/1.1\r\nhost: x\r\nx-a: a\0b\r\n\r\n")
+        .await;
+    let second = answer
+        .match_indices("HTTP/1.1 ")
+        .nth(1)
+        .map(|(i, _)| &answer[i..])
+        .unwrap_or_else(|| panic!("one answer only: {answer}"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (status, headers, body) = parse(second);
+    assert_eq!(status, 400, "{answer}");
+    assert!(header(&headers, "x-request-id").is_some(), "{answer}");
+    assert!(body.contains("\"bad_request\""), "{answer}");
+    s.stop().await;
+}

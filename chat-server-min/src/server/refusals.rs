@@ -13,7 +13,10 @@
 //!
 //! What stays bare: nothing is written when a client times out sending its head (the
 //! connection just closes), and a client that sends an HTTP/2 preface on this HTTP/1 port gets
-//! no answer (hyper returns an error instead of a response).
+//! no answer (hyper returns an error instead of a response). A client that pipelines requests
+//! and stops reading can make hyper queue the refusal behind the unsent rest of an earlier
+//! response in one write; that write is passed through as it is, so such a client may get the
+//! bare status (a pipelined refusal to a reading client is replaced: `tests/hostile.rs`).
 
 use std::io;
 use std::pin::Pin;
