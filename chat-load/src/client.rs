@@ -50,15 +50,20 @@ impl Http {
             None => Bytes::new(),
         };
         let req = b.body(Full::new(payload)).map_err(|e| e.to_string())?;
-        let res = self.client.request(req).await.map_err(|e| e.to_string())?;
-        let status = res.status().as_u16();
-        let body = res
-            .into_body()
-            .collect()
+        let exchange = async {
+            let res = self.client.request(req).await.map_err(|e| e.to_string())?;
+            let status = res.status().as_u16();
+            let body = res
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok((status, body))
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
             .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok((status, body))
+            .map_err(|_| format!("no answer within {REQUEST_TIMEOUT:?}"))?
     }
 
     /// `GET`.
@@ -66,6 +71,13 @@ impl Http {
         self.send(Method::GET, url, token, None).await
     }
 }
+
+/// Longest wait for one HTTP exchange (request sent, whole body received).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a WebSocket handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest wait for the next frame in [`ws_next`] (the server pings every 30 s).
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(40);
 
 /// A WebSocket stream.
 pub type Ws =
@@ -87,15 +99,17 @@ pub async fn ws_connect(
         .parse()
         .map_err(|_| "token is not a header value".to_owned())?;
     req.headers_mut().insert("authorization", bearer);
-    let (ws, _) = tokio_tungstenite::connect_async(req)
+    let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(req))
         .await
+        .map_err(|_| format!("WebSocket not open within {CONNECT_TIMEOUT:?}"))?
         .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
-/// The next JSON event from a WebSocket (skipping pings and non-JSON frames).
+/// The next JSON event from a WebSocket (skipping pings and non-JSON frames); `None` when
+/// the socket closes or no frame arrives within [`FRAME_TIMEOUT`].
 pub async fn ws_next(ws: &mut Ws) -> Option<serde_json::Value> {
-    while let Some(frame) = ws.next().await {
+    while let Ok(Some(frame)) = tokio::time::timeout(FRAME_TIMEOUT, ws.next()).await {
         match frame {
             Ok(Message::Text(t)) => {
                 if let Ok(v) = serde_json::from_str(t.as_str()) {

@@ -5,7 +5,9 @@
 //! `cargo build --release -p chat-server-min -p chat-load`) on a fresh temporary database,
 //! and a hello-world hyper server (`chat-load hello`) as the ceiling for HTTP figures, both as
 //! child processes so their memory can be read from `/proc`. Every phase is bounded in time
-//! and count; all traffic stays on 127.0.0.1.
+//! and count, and every wait has a timeout (HTTP exchange 30 s, WebSocket handshake 15 s, next
+//! frame 40 s, child processes); all traffic stays on 127.0.0.1. The exit status is non-zero
+//! when a phase was skipped or failed, or any request failed (the report is printed first).
 
 mod client;
 mod fanout;

@@ -245,7 +245,18 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    Ok(())
+    // The report is out either way; a run with a skipped phase or failed requests is not a
+    // result to compare against, so the exit status says so (CI must not pass on it).
+    let problems = report.problems();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} problem(s), see the report: {}",
+            problems.len(),
+            problems.join("; ")
+        ))
+    }
 }
 
 async fn send_phase(
@@ -396,7 +407,12 @@ async fn ws_phases(
         .ok_or("subscribers exited without a report")?;
     let outcome: fanout::Outcome =
         serde_json::from_str(&line).map_err(|e| format!("{e}: {line}"))?;
-    let _ = child.wait().await;
+    if tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
     let expected = (messages * k) as u64;
     if outcome.delivered < expected {
         report.skipped.push((

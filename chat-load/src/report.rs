@@ -78,6 +78,19 @@ impl Report {
         });
     }
 
+    /// Skipped phases and failed requests, one line each (empty: a clean run).
+    pub fn problems(&self) -> Vec<String> {
+        let skipped = self
+            .skipped
+            .iter()
+            .map(|(phase, why)| format!("{phase} skipped: {why}"));
+        let errors = self
+            .errors
+            .iter()
+            .map(|(phase, status, n)| format!("{phase}: {n} × {status}"));
+        skipped.chain(errors).collect()
+    }
+
     /// The markdown table.
     pub fn markdown(&self) -> String {
         let mut out =
@@ -107,5 +120,26 @@ impl Report {
             out.push_str(&format!("| {phase} | skipped: {why} | | | |\n"));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skipped_phase_or_a_failed_request_is_a_problem() {
+        let mut r = Report::default();
+        assert!(r.problems().is_empty(), "a clean run");
+        r.skipped
+            .push(("WebSocket phases".into(), "/ws not available".into()));
+        r.errors.push(("GET /unread".into(), "503".into(), 2));
+        assert_eq!(
+            r.problems(),
+            vec![
+                "WebSocket phases skipped: /ws not available".to_owned(),
+                "GET /unread: 2 × 503".to_owned(),
+            ]
+        );
     }
 }

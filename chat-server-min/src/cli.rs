@@ -84,6 +84,13 @@ pub struct ServerArgs {
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Required `iss` claim of user tokens; unset: not checked (`token` puts it in tokens).
+    #[arg(long, env = "CHAT_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim of user tokens (the value, or a list containing it); unset: not
+    /// checked (`token` puts it in tokens).
+    #[arg(long, env = "CHAT_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
     /// Bearer token of the service API; the service routes are disabled when unset.
     #[arg(long, env = "CHAT_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
@@ -103,7 +110,7 @@ pub struct ServerArgs {
     #[arg(long, env = "CHAT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
     /// Origins allowed to open /ws and /events: comma-separated exact matches
-    /// (e.g. `https://hub.example.com`); unset: any origin.
+    /// (e.g. `https://hub.example.com`); unset: same origin only (the request's `Host`).
     #[arg(long, env = "CHAT_ALLOWED_ORIGINS")]
     pub allowed_origins: Option<String>,
     /// Origins whose pages may call the API from the browser (CORS): comma-separated exact
@@ -113,6 +120,14 @@ pub struct ServerArgs {
     /// Open realtime connections (WebSocket + SSE) per user.
     #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
     pub realtime_max_connections_per_user: usize,
+    /// Open TCP connections at once (upgraded WebSockets included); past it new connections
+    /// are closed at once.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS", default_value_t = chat_server_min::config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request head; also the idle timeout of keep-alive
+    /// connections.
+    #[arg(long, env = "CHAT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
     /// Seconds after a user's last connection closes before they show as offline.
     #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
     pub presence_grace_secs: u64,
@@ -136,6 +151,14 @@ impl ServerArgs {
             config = config.with_service_token(token)?;
         }
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        config.jwt_issuer = set(&self.jwt_issuer);
+        config.jwt_audience = set(&self.jwt_audience);
         config.realtime.allowed_origins = self
             .allowed_origins
             .as_deref()
@@ -148,6 +171,8 @@ impl ServerArgs {
         {
             config = config.with_cors_origins(list)?;
         }
+        config.max_connections = self.max_connections;
+        config.header_read_timeout = Duration::from_secs(self.header_read_timeout_secs);
         config.validate()?;
         Ok(config)
     }

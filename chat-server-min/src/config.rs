@@ -11,6 +11,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Shortest accepted `CHAT_SERVICE_TOKEN`, in bytes.
 pub const MIN_SERVICE_TOKEN_BYTES: usize = 16;
 
+/// Default cap on open connections ([`Config::max_connections`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
 /// Write-request rate limits (GCRA), per user and per account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateConfig {
@@ -39,7 +42,9 @@ impl Default for RateConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RealtimeConfig {
     /// Exact `Origin` values allowed on `/ws` and `/events` (`CHAT_ALLOWED_ORIGINS`). `None`:
-    /// any origin (safe because no credential is ambient: a ticket needs the bearer token).
+    /// same origin only (an `Origin` whose host and port are the request's `Host`). Either
+    /// way a request without `Origin` (not a browser) is allowed, and `null` or several
+    /// `Origin` headers are refused.
     pub allowed_origins: Option<Vec<String>>,
     /// How long a ticket from `POST /realtime/ticket` stays valid (30 s).
     pub ticket_ttl: Duration,
@@ -114,6 +119,11 @@ pub struct Config {
     pub jwt_secret: Vec<u8>,
     /// Accepted clock skew on `exp`, in seconds.
     pub jwt_leeway_secs: u64,
+    /// Required `iss` of user tokens (`CHAT_JWT_ISSUER`); `None`: not checked.
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` of user tokens (`CHAT_JWT_AUDIENCE`): the claim must be this value or a
+    /// list containing it; `None`: not checked.
+    pub jwt_audience: Option<String>,
     /// Bearer token of the service API; `None` disables those routes.
     pub service_token: Option<String>,
     /// Write rate limits.
@@ -125,6 +135,17 @@ pub struct Config {
     /// Origins whose pages may call the API from the browser (CORS), exact
     /// `scheme://host[:port]`; empty (the default): no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// Open TCP connections of [`crate::serve`] at once, upgraded WebSockets and SSE streams
+    /// included ([`DEFAULT_MAX_CONNECTIONS`]); past it a new connection is accepted and closed
+    /// at once. Each idle connection costs a socket and some 17 KB: the default bounds that
+    /// to ~170 MB and stays under a typical `nofile` limit of 65,536 with room for the
+    /// database. Not used by [`crate::ChatService`] (the host's connections).
+    pub max_connections: usize,
+    /// How long a client may take to send a request head, counted from the connection's start
+    /// or from the end of its previous response: also the idle timeout of a keep-alive
+    /// connection that sends nothing (10 s). A deadline, not reset by progress, so a
+    /// slowloris trickling its head a byte at a time is cut off too. [`crate::serve`] only.
+    pub header_read_timeout: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -132,6 +153,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("jwt_secret", &"<redacted>")
             .field("jwt_leeway_secs", &self.jwt_leeway_secs)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
             .field(
                 "service_token",
                 &self.service_token.as_ref().map(|_| "<redacted>"),
@@ -140,6 +163,8 @@ impl fmt::Debug for Config {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("realtime", &self.realtime)
             .field("cors_origins", &self.cors_origins)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
             .finish()
     }
 }
@@ -178,11 +203,15 @@ impl Config {
         Ok(Self {
             jwt_secret,
             jwt_leeway_secs: 60,
+            jwt_issuer: None,
+            jwt_audience: None,
             service_token: None,
             rate: RateConfig::default(),
             shutdown_grace: Duration::from_secs(30),
             realtime: RealtimeConfig::default(),
             cors_origins: Vec::new(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: Duration::from_secs(10),
         })
     }
 
@@ -215,6 +244,11 @@ impl Config {
             Config::new(self.jwt_secret.clone())?.with_service_token(token.clone())?;
         }
         check_cors_origins(&self.cors_origins)?;
+        if self.max_connections == 0 || self.header_read_timeout.is_zero() {
+            return Err(ConfigError(
+                "max_connections and header_read_timeout must be greater than zero".into(),
+            ));
+        }
         self.realtime.validate()
     }
 

@@ -9,6 +9,7 @@ use chat_core::{
 };
 
 use crate::auth;
+use crate::config::Config;
 
 /// The demo account's id.
 pub const DEMO_ACCOUNT: i64 = 1;
@@ -130,12 +131,9 @@ pub async fn seed(chat: &Chat) -> Result<Demo, ChatError> {
 }
 
 /// The text `--dev` prints: tokens for every demo user and ready-to-paste curl commands.
-pub fn walkthrough(
-    base_url: &str,
-    secret: &[u8],
-    service_token: Option<&str>,
-    demo: &Demo,
-) -> Result<String, ChatError> {
+pub fn walkthrough(base_url: &str, config: &Config, demo: &Demo) -> Result<String, ChatError> {
+    let secret = &config.jwt_secret;
+    let service_token = config.service_token.as_deref();
     let ttl = Duration::from_secs(12 * 3600);
     let mut out = String::new();
     let _ = writeln!(
@@ -144,7 +142,11 @@ pub fn walkthrough(
     );
     let _ = writeln!(out, "# tokens (valid 12 h):");
     for (user, role, name) in DEMO_USERS {
-        let token = auth::mint(secret, DEMO_ACCOUNT, user, role, Some(name), ttl)?;
+        // With the configured `iss`/`aud`, so the demo tokens work when they are checked.
+        let mut claims = auth::claims_for(DEMO_ACCOUNT, user, role, Some(name), ttl)?;
+        claims.iss = config.jwt_issuer.clone();
+        claims.aud = config.jwt_audience.clone().map(serde_json::Value::String);
+        let token = auth::mint_claims(secret, &claims)?;
         let var = match user {
             1 => "ADMIN",
             2 => "SUPERVISOR",

@@ -49,8 +49,13 @@ fn token(args: &ServerArgs, t: &TokenArgs) -> Result<(), String> {
     if t.account <= 0 || t.user <= 0 {
         return Err("--account and --user must be positive".into());
     }
-    let token = auth::mint(&secret, t.account, t.user, role, t.name.as_deref(), t.ttl)
+    // Tokens for the server as configured: with its `iss`/`aud` when it checks them.
+    let config = args.config(secret.clone()).map_err(|e| e.to_string())?;
+    let mut claims = auth::claims_for(t.account, t.user, role, t.name.as_deref(), t.ttl)
         .map_err(|e| e.to_string())?;
+    claims.iss = config.jwt_issuer;
+    claims.aud = config.jwt_audience.map(serde_json::Value::String);
+    let token = auth::mint_claims(&secret, &claims).map_err(|e| e.to_string())?;
     println!("{token}");
     Ok(())
 }
@@ -113,13 +118,8 @@ fn run(args: &ServerArgs) -> Result<(), String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         if args.dev {
             let demo = dev::seed(&chat).await.map_err(|e| e.to_string())?;
-            let text = dev::walkthrough(
-                &format!("http://{addr}"),
-                &config.jwt_secret,
-                config.service_token.as_deref(),
-                &demo,
-            )
-            .map_err(|e| e.to_string())?;
+            let text = dev::walkthrough(&format!("http://{addr}"), &config, &demo)
+                .map_err(|e| e.to_string())?;
             println!("{text}");
         }
         tracing::info!(addr = %addr, db = %db.display(), dev = args.dev, "listening");

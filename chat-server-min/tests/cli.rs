@@ -22,6 +22,8 @@ fn bin() -> Command {
         "CHAT_SERVICE_TOKEN",
         "CHAT_ADDR",
         "CHAT_DB",
+        "CHAT_JWT_ISSUER",
+        "CHAT_JWT_AUDIENCE",
     ] {
         c.env_remove(var);
     }
@@ -63,6 +65,31 @@ fn token_subcommand_mints_verifiable_tokens() {
         (7, 12, "supervisor")
     );
     assert_eq!(id.name.as_deref(), Some("Sam"));
+
+    // With CHAT_JWT_ISSUER / CHAT_JWT_AUDIENCE, tokens carry them (and a server checking them
+    // accepts them; one expecting others does not).
+    let out = bin()
+        .env("CHAT_JWT_SECRET", SECRET)
+        .env("CHAT_JWT_ISSUER", "https://hub.example")
+        .env("CHAT_JWT_AUDIENCE", "team-chat")
+        .args(["token", "--account", "7", "--user", "12", "--role", "agent"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let verifier = |iss, aud| {
+        chat_server_min::auth::Verifier::new(SECRET.as_bytes(), 0).expecting(Some(iss), Some(aud))
+    };
+    assert!(verifier("https://hub.example", "team-chat")
+        .verify(&headers)
+        .is_ok());
+    assert!(verifier("https://other.example", "team-chat")
+        .verify(&headers)
+        .is_err());
+    assert!(verifier("https://hub.example", "other")
+        .verify(&headers)
+        .is_err());
 
     for (env, args) in [
         (

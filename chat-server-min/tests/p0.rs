@@ -1,7 +1,10 @@
-//! The P0 table: every endpoint × {no token, bad signature, alg none, expired, other
-//! account's token, other account's ids under own path, non-member, agent, supervisor, admin,
-//! service token} → expected status; every refused write leaves the database unchanged, and
-//! every allowed managed write leaves its audit entry.
+//! The P0 table: every route (REST, ticket issuance, `/ws`, `/events`, presence,
+//! notifications, service API, operations) × {no token, bad signature (wrong key), alg none,
+//! expired, `nbf` in the future, other account's token, other account's ids under own path,
+//! non-member, agent, supervisor, admin, service token} → expected status; every refused
+//! request (reads and stream openings included) leaves the database unchanged, and every
+//! allowed managed write leaves its audit entry. A test checks that the table names every
+//! route of the server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -9,7 +12,8 @@ mod common;
 
 use chat_core::store::AuditFilter;
 use chat_core::{
-    AccountRole, AuditAction, MessageId, NewMessage, NewRoom, RoomId, RoomType, UserId,
+    AccountRole, AuditAction, MessageId, NewMessage, NewRoom, NotificationId, RoomId, RoomType,
+    UserId,
 };
 use common::*;
 use http::Method;
@@ -28,6 +32,8 @@ struct World {
     /// Room of `b` (admin 1 owner, agent 3 member) and a message in it.
     room_b: RoomId,
     msg_b: MessageId,
+    /// A notification of `b`'s agent 3 (mentioned in `room_b`).
+    notif_b: NotificationId,
 }
 
 async fn world(s: &Server, n: i64) -> World {
@@ -81,6 +87,18 @@ async fn world(s: &Server, n: i64) -> World {
         .unwrap()
         .0
         .id;
+    let mention = NewMessage {
+        content: "secret-of-account-b @3".into(),
+        mentions: vec![UserId(3)],
+        ..NewMessage::default()
+    };
+    chat.send_message(&b_admin, room_b, mention).await.unwrap();
+    let notif_b = chat
+        .list_notifications(&b_agent, false, None, None)
+        .await
+        .unwrap()
+        .items[0]
+        .id;
     World {
         a,
         b,
@@ -89,6 +107,7 @@ async fn world(s: &Server, n: i64) -> World {
         mine,
         room_b,
         msg_b,
+        notif_b,
     }
 }
 
@@ -98,6 +117,7 @@ enum Who {
     BadSignature,
     AlgNone,
     Expired,
+    NotYetValid,
     OtherAccount,
     OtherIds,
     NonMember,
@@ -107,11 +127,12 @@ enum Who {
     Service,
 }
 
-const WHO: [Who; 11] = [
+const WHO: [Who; 12] = [
     Who::NoToken,
     Who::BadSignature,
     Who::AlgNone,
     Who::Expired,
+    Who::NotYetValid,
     Who::OtherAccount,
     Who::OtherIds,
     Who::NonMember,
@@ -130,6 +151,7 @@ impl Who {
             Who::BadSignature => token_bad_signature(a, 3, AccountRole::Agent),
             Who::AlgNone => token_alg_none(a, 1, AccountRole::Admin),
             Who::Expired => token_expired(a, 1, AccountRole::Admin),
+            Who::NotYetValid => token_not_yet_valid(a, 1, AccountRole::Admin),
             // Account b's admin on account a's paths.
             Who::OtherAccount => token(w.b, 1, AccountRole::Admin),
             // Account a's admin (the strongest role) naming account b's ids.
@@ -143,7 +165,7 @@ impl Who {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Endpoint {
     ListRooms,
     CreateRoom,
@@ -164,12 +186,29 @@ enum Endpoint {
     ProvisionUser,
     SetEntitlements,
     GetEntitlements,
+    Ticket,
+    Ws,
+    Events,
+    Presence,
+    Notifications,
+    ReadNotifications,
     Healthz,
     Metrics,
     OpenApi,
 }
 
-/// Expected status per persona, in the order of [`WHO`].
+/// Expected status of `who` on `e`: a token whose `nbf` is in the future is refused like an
+/// expired one.
+fn expected_for(e: Endpoint, who: Who) -> u16 {
+    let i = match who {
+        Who::NotYetValid => 3,
+        _ => WHO.iter().position(|w| *w == who).unwrap_or(0),
+    };
+    let i = if i > 4 { i - 1 } else { i };
+    expected(e)[i]
+}
+
+/// Expected status per persona, in the order of [`WHO`] without `NotYetValid`.
 fn expected(e: Endpoint) -> [u16; 11] {
     use Endpoint::*;
     const T: u16 = 401; // no token, bad signature, alg none, expired
@@ -191,6 +230,13 @@ fn expected(e: Endpoint) -> [u16; 11] {
         MarkRead => [T, T, T, T, 403, 404, 404, 200, 403, 403, 401],
         Unread => [T, T, T, T, 403, 200, 200, 200, 200, 200, 401],
         Audit => [T, T, T, T, 403, 200, 403, 403, 403, 200, 401],
+        // Realtime: the service token is no user token. `/ws` answers 101 and `/events` 200
+        // to anyone of the account (no ids involved).
+        Ticket | Presence | Notifications | ReadNotifications => {
+            [T, T, T, T, 403, 200, 200, 200, 200, 200, 401]
+        }
+        Ws => [T, T, T, T, 403, 101, 101, 101, 101, 101, 401],
+        Events => [T, T, T, T, 403, 200, 200, 200, 200, 200, 401],
         // The service API takes only the service token; user tokens are 401.
         ProvisionUser | SetEntitlements | GetEntitlements => [T, T, T, T, T, T, T, T, T, T, 200],
         // Operations endpoints need no token and ignore any.
@@ -289,13 +335,28 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
             Some(json!({"chat_enabled": true, "max_rooms": 10, "max_members_per_room": null})),
         ),
         GetEntitlements => (Method::GET, format!("{base}/entitlements"), None),
+        Ticket => (Method::POST, format!("{base}/realtime/ticket"), None),
+        Ws => (Method::GET, format!("{base}/ws"), None),
+        Events => (Method::GET, format!("{base}/events"), None),
+        Presence => (Method::GET, format!("{base}/presence"), None),
+        Notifications => (Method::GET, format!("{base}/notifications"), None),
+        // Another account's notification id under the own path: ignored, nothing written.
+        ReadNotifications => (
+            Method::POST,
+            format!("{base}/notifications/read"),
+            Some(if other {
+                json!({"ids": [w.notif_b]})
+            } else {
+                json!({"all": true})
+            }),
+        ),
         Healthz => (Method::GET, "/healthz".into(), None),
         Metrics => (Method::GET, "/metrics".into(), None),
         OpenApi => (Method::GET, "/api/v1/openapi.json".into(), None),
     }
 }
 
-const ENDPOINTS: [Endpoint; 22] = [
+const ENDPOINTS: [Endpoint; 28] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -315,6 +376,12 @@ const ENDPOINTS: [Endpoint; 22] = [
     Endpoint::ProvisionUser,
     Endpoint::SetEntitlements,
     Endpoint::GetEntitlements,
+    Endpoint::Ticket,
+    Endpoint::Ws,
+    Endpoint::Events,
+    Endpoint::Presence,
+    Endpoint::Notifications,
+    Endpoint::ReadNotifications,
     Endpoint::Healthz,
     Endpoint::Metrics,
     Endpoint::OpenApi,
@@ -324,32 +391,48 @@ const ENDPOINTS: [Endpoint; 22] = [
 async fn p0_table() {
     let s = start(config()).await;
     let mut failures = Vec::new();
+    let mut covered: Vec<(Method, String)> = Vec::new();
     let mut n = 0;
     for e in ENDPOINTS {
-        for (i, who) in WHO.iter().copied().enumerate() {
+        for who in WHO {
             n += 1;
             let w = world(&s, n).await;
-            let want = expected(e)[i];
+            let want = expected_for(e, who);
             let (method, path, body) = request(e, &w, who);
-            let is_write = method != Method::GET;
             let before = s.snapshot();
             let tok = who.token(&w);
-            let res = match body {
-                Some(b) => s.json(method.clone(), &path, tok.as_deref(), b).await,
-                None => {
-                    s.send(method.clone(), &path, tok.as_deref(), None, &[])
-                        .await
+            let cell = format!("{e:?} × {who:?}: {method} {path}");
+            covered.push((method.clone(), path.clone()));
+            // The realtime streams with real clients (a WebSocket handshake, an SSE reader):
+            // an accepted one has no `Resp`, a refused one is the usual JSON error.
+            let (status, res) = match e {
+                Endpoint::Ws => match s.ws(w.a, "", tok.as_deref(), &[]).await {
+                    Ok(_ws) => (101, None),
+                    Err(res) => (res.status, Some(res)),
+                },
+                Endpoint::Events => match s.sse(w.a, "", tok.as_deref(), &[]).await {
+                    Ok(_sse) => (200, None),
+                    Err(res) => (res.status, Some(res)),
+                },
+                _ => {
+                    let res = match body {
+                        Some(b) => s.json(method.clone(), &path, tok.as_deref(), b).await,
+                        None => {
+                            s.send(method.clone(), &path, tok.as_deref(), None, &[])
+                                .await
+                        }
+                    };
+                    (res.status, Some(res))
                 }
             };
-            let cell = format!("{e:?} × {who:?}: {method} {path}");
-            if res.status != want {
-                failures.push(format!(
-                    "{cell}: got {} want {want}: {}",
-                    res.status,
-                    res.text()
-                ));
+            if status != want {
+                let text = res.as_ref().map(Resp::text).unwrap_or_default();
+                failures.push(format!("{cell}: got {status} want {want}: {text}"));
                 continue;
             }
+            let Some(res) = res else {
+                continue;
+            };
             assert_eq!(
                 res.header("cache-control").as_deref(),
                 Some("no-store"),
@@ -371,14 +454,20 @@ async fn p0_table() {
                     _ => "?",
                 };
                 assert_eq!(code, want_code, "{cell}");
-                if is_write {
+                assert_eq!(
+                    before,
+                    s.snapshot(),
+                    "{cell}: a refused request changed the database"
+                );
+            } else {
+                if e == Endpoint::ReadNotifications && who == Who::OtherIds {
+                    assert_eq!(res.json()["updated"], 0, "{cell}");
                     assert_eq!(
                         before,
                         s.snapshot(),
-                        "{cell}: a refused write changed the database"
+                        "{cell}: another account's notification was touched"
                     );
                 }
-            } else {
                 // Nothing of account b ever leaks into account a's answers.
                 let text = res.text();
                 for id in [
@@ -414,6 +503,15 @@ async fn p0_table() {
             }
         }
     }
+    // Every route of the server is in the table (a new route needs its row).
+    for (method, template) in chat_server_min::routes::list() {
+        assert!(
+            covered
+                .iter()
+                .any(|(m, path)| m.as_str() == method && matches_template(template, path)),
+            "{method} {template} is not in the P0 table"
+        );
+    }
     assert!(
         failures.is_empty(),
         "{} of {n} cells failed:\n{}",
@@ -421,4 +519,13 @@ async fn p0_table() {
         failures.join("\n")
     );
     s.stop().await;
+}
+
+/// Whether `path` is an instance of a route `template` (`{name}` matches one segment).
+fn matches_template(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
 }

@@ -42,7 +42,8 @@ impl App {
     /// rate limiters, metrics and realtime state.
     pub fn new(chat: Chat, config: Config) -> Self {
         Self {
-            verifier: Verifier::new(&config.jwt_secret, config.jwt_leeway_secs),
+            verifier: Verifier::new(&config.jwt_secret, config.jwt_leeway_secs)
+                .expecting(config.jwt_issuer.as_deref(), config.jwt_audience.as_deref()),
             limits: Limits::new(&config.rate),
             metrics: Metrics::new(),
             realtime: Realtime::new(&config.realtime),

@@ -24,6 +24,13 @@ pub struct Claims {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Issuer; checked when `CHAT_JWT_ISSUER` is set ([`Verifier::expecting`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience (one value when minted; a token may carry a list); checked when
+    /// `CHAT_JWT_AUDIENCE` is set ([`Verifier::expecting`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
 }
 
 impl Claims {
@@ -46,7 +53,8 @@ impl Claims {
     }
 }
 
-/// Verifies user tokens: HS256 only, `exp` required and checked.
+/// Verifies user tokens: HS256 only, `exp` required and checked, `nbf` checked when present,
+/// `iss` and `aud` required and checked when configured ([`Verifier::expecting`]).
 pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
@@ -73,6 +81,24 @@ impl Verifier {
         }
     }
 
+    /// Also requires `iss` to equal `issuer` and `aud` to be or contain `audience`, for each
+    /// that is `Some` (`CHAT_JWT_ISSUER`, `CHAT_JWT_AUDIENCE`): a token without the claim or
+    /// with another value is `Unauthorized`.
+    pub fn expecting(mut self, issuer: Option<&str>, audience: Option<&str>) -> Self {
+        let mut required = vec!["exp"];
+        if let Some(iss) = issuer {
+            self.validation.set_issuer(&[iss]);
+            required.push("iss");
+        }
+        if let Some(aud) = audience {
+            self.validation.set_audience(&[aud]);
+            self.validation.validate_aud = true;
+            required.push("aud");
+        }
+        self.validation.set_required_spec_claims(&required);
+        self
+    }
+
     /// The identity in a request's bearer token; `Unauthorized` for anything wrong with it.
     pub fn verify(&self, headers: &HeaderMap) -> Result<Identity, ChatError> {
         self.verify_with_expiry(headers).map(|(id, _)| id)
@@ -88,7 +114,7 @@ impl Verifier {
     }
 }
 
-/// Signs a user token for `ttl` from now (the `token` subcommand, `--dev`, tests).
+/// Signs a user token for `ttl` from now, without `iss` or `aud` (tests, examples).
 pub fn mint(
     secret: &[u8],
     account: i64,
@@ -97,19 +123,37 @@ pub fn mint(
     name: Option<&str>,
     ttl: Duration,
 ) -> Result<String, ChatError> {
+    mint_claims(secret, &claims_for(account, user, role, name, ttl)?)
+}
+
+/// The claims of a user token valid for `ttl` from now, without `iss` or `aud` (set them for
+/// a server that checks them, then [`mint_claims`]).
+pub fn claims_for(
+    account: i64,
+    user: i64,
+    role: AccountRole,
+    name: Option<&str>,
+    ttl: Duration,
+) -> Result<Claims, ChatError> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_err(ChatError::internal)?;
-    let claims = Claims {
+    Ok(Claims {
         sub: user.to_string(),
         account_id: account,
         role: role.as_str().to_owned(),
         exp: now.as_secs().saturating_add(ttl.as_secs()),
         name: name.map(str::to_owned),
-    };
+        iss: None,
+        aud: None,
+    })
+}
+
+/// Signs `claims` with HS256 (the `token` subcommand, `--dev`).
+pub fn mint_claims(secret: &[u8], claims: &Claims) -> Result<String, ChatError> {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &claims,
+        claims,
         &EncodingKey::from_secret(secret),
     )
     .map_err(ChatError::internal)
@@ -211,6 +255,8 @@ mod tests {
                 role: "agent".into(),
                 exp,
                 name: None,
+                iss: None,
+                aud: None,
             },
             Claims {
                 sub: "+12".into(),
@@ -218,6 +264,8 @@ mod tests {
                 role: "agent".into(),
                 exp,
                 name: None,
+                iss: None,
+                aud: None,
             },
             Claims {
                 sub: "12".into(),
@@ -225,6 +273,8 @@ mod tests {
                 role: "root".into(),
                 exp,
                 name: None,
+                iss: None,
+                aud: None,
             },
             Claims {
                 sub: "12".into(),
@@ -232,6 +282,8 @@ mod tests {
                 role: "agent".into(),
                 exp: exp - 7200,
                 name: None,
+                iss: None,
+                aud: None,
             },
         ] {
             let t = jsonwebtoken::encode(
@@ -257,6 +309,8 @@ mod tests {
                 role: "agent".into(),
                 exp,
                 name: None,
+                iss: None,
+                aud: None,
             },
             &EncodingKey::from_secret(SECRET),
         )

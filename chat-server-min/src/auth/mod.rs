@@ -12,7 +12,7 @@ pub mod tickets;
 
 use http::HeaderMap;
 
-pub use jwt::{mint, token_deadline, Claims, Verifier};
+pub use jwt::{claims_for, mint, mint_claims, token_deadline, Claims, Verifier};
 pub use random::random_hex;
 pub use service::check_service;
 pub use tickets::{Grant, Tickets};

@@ -33,6 +33,11 @@ pub enum ApiError {
     /// `/ws` without a valid WebSocket handshake (`426 upgrade_required`, with
     /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13`); the text says what is missing.
     UpgradeRequired(&'static str),
+    /// A request hyper could not parse and refused before any handler ran: a malformed
+    /// request line or header (NUL, obs-fold, conflicting `Content-Length`: `400
+    /// bad_request`), a URI over 64 KiB (`414 uri_too_long`), too many or too large header
+    /// fields (`431 headers_too_large`). Carries hyper's status.
+    Unparsable(StatusCode),
 }
 
 impl From<ChatError> for ApiError {
@@ -86,6 +91,18 @@ impl ApiError {
             )
             .header("upgrade", "websocket")
             .header("sec-websocket-version", "13"),
+            Self::Unparsable(status) => {
+                let (status, code, message) = match status.as_u16() {
+                    414 => (status, "uri_too_long", "request URI too long"),
+                    431 => (
+                        status,
+                        "headers_too_large",
+                        "request header fields too large or too many",
+                    ),
+                    _ => (StatusCode::BAD_REQUEST, "bad_request", "malformed request"),
+                };
+                reply(status, code, message, request_id)
+            }
         }
     }
 }

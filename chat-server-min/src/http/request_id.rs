@@ -19,7 +19,12 @@ pub fn from_headers(headers: &HeaderMap) -> String {
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_valid(v))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map_or_else(fresh, str::to_owned)
+}
+
+/// A new request id (a UUID v7, so ids sort by time).
+pub fn fresh() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 #[cfg(test)]

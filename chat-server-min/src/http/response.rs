@@ -144,4 +144,35 @@ impl Reply {
         }
         res
     }
+
+    /// This (buffered) reply as the bytes of a whole HTTP/1.1 response that closes the
+    /// connection, with the same headers as [`Reply::into_response`], for answers written
+    /// below hyper (a request hyper refused to parse; see `server::refusals`).
+    pub fn into_http1_bytes(self, request_id: &str) -> Vec<u8> {
+        let body = self.body.clone();
+        let res = Self {
+            stream: None,
+            ..self
+        }
+        .into_response(request_id);
+        let mut head = format!("HTTP/1.1 {}\r\n", res.status());
+        for (name, value) in res.headers() {
+            if let Ok(v) = value.to_str() {
+                head.push_str(&format!("{name}: {v}\r\n"));
+            }
+        }
+        let date = time::OffsetDateTime::now_utc().format(time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        ));
+        if let Ok(date) = date {
+            head.push_str(&format!("date: {date}\r\n"));
+        }
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        ));
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
 }

@@ -5,8 +5,8 @@
 //! accounts is unbounded (per-account usage belongs in the audit log, not in Prometheus).
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Transports, the values of the `transport` label.
@@ -45,6 +45,12 @@ pub struct Metrics {
     /// `chat_realtime_resumes_total{outcome}`: connections opened with a resume point, by
     /// outcome (`replayed` or `resync_required`).
     pub realtime_resumes: IntCounterVec,
+    /// `chat_connections_open`: open TCP connections of the accept loop (upgraded WebSockets
+    /// included), bounded by `Config::max_connections`.
+    pub connections_open: IntGauge,
+    /// `chat_connections_refused_total`: connections closed at once because
+    /// `Config::max_connections` were open.
+    pub connections_refused: IntCounter,
 }
 
 impl Metrics {
@@ -115,6 +121,16 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let connections_open = IntGauge::new(
+            "chat_connections_open",
+            "Open TCP connections (upgraded WebSockets included).",
+        )
+        .expect("valid metric");
+        let connections_refused = IntCounter::new(
+            "chat_connections_refused_total",
+            "Connections closed at once because the connection cap was reached.",
+        )
+        .expect("valid metric");
         // Every series exists from the start, so dashboards see zeros rather than gaps.
         for t in TRANSPORTS {
             realtime_connections.with_label_values(&[t]).set(0);
@@ -135,6 +151,8 @@ impl Metrics {
             Box::new(realtime_events.clone()),
             Box::new(realtime_closes.clone()),
             Box::new(realtime_resumes.clone()),
+            Box::new(connections_open.clone()),
+            Box::new(connections_refused.clone()),
         ] {
             registry.register(c).expect("unique metric");
         }
@@ -148,6 +166,8 @@ impl Metrics {
             realtime_events,
             realtime_closes,
             realtime_resumes,
+            connections_open,
+            connections_refused,
         }
     }
 

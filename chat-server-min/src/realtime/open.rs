@@ -16,18 +16,66 @@ use crate::auth::{token_deadline, Grant};
 use crate::config::RealtimeConfig;
 use crate::http::{ApiError, Kill, Params, Query, Reply};
 
-/// Refuses a request whose `Origin` is not allowed (when a list is configured and the
-/// header is present: clients that are not browsers send none).
+/// Refuses a request whose `Origin` is not allowed. No `Origin` header (clients that are not
+/// browsers send none): allowed. One `Origin`: allowed when it is in the configured list, or —
+/// with no list — when it is the request's own origin ([`same_origin`]). `null` (sandboxed
+/// frames, `file:` pages, some redirects), several `Origin` headers, or one that is not
+/// text: refused.
 fn check_origin(cfg: &RealtimeConfig, headers: &HeaderMap) -> Result<(), ChatError> {
-    let Some(allowed) = &cfg.allowed_origins else {
-        return Ok(());
-    };
+    let refused = Err(ChatError::Forbidden("origin not allowed"));
     let mut origins = headers.get_all(http::header::ORIGIN).iter();
-    match (origins.next(), origins.next()) {
-        (None, _) => Ok(()),
-        (Some(o), None) if o.to_str().is_ok_and(|o| allowed.iter().any(|a| a == o)) => Ok(()),
-        _ => Err(ChatError::Forbidden("origin not allowed")),
+    let origin = match (origins.next(), origins.next()) {
+        (None, _) => return Ok(()),
+        (Some(o), None) => match o.to_str() {
+            Ok(o) => o.trim(),
+            Err(_) => return refused,
+        },
+        _ => return refused,
+    };
+    let allowed = match &cfg.allowed_origins {
+        _ if origin.eq_ignore_ascii_case("null") => false,
+        Some(list) => list.iter().any(|a| a == origin),
+        None => headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|host| same_origin(origin, host)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        refused
     }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) is this server as the client addressed it: its
+/// host and port equal the `Host` header (case-insensitive; a default port, 80 for `http`
+/// and 443 for `https`, may be left out on either side). Either scheme is accepted: behind a
+/// TLS-terminating proxy a browser says `https` to a server that only sees plain HTTP; what
+/// matters is that the page came from the host the browser is connecting to (the browser
+/// sets both headers; a page cannot forge them).
+fn same_origin(origin: &str, host: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return false,
+    };
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return false;
+    }
+    let with_port = |a: &str| {
+        let a = a.trim().to_ascii_lowercase();
+        // `[::1]` and `[::1]:8080`: the port is after the closing bracket.
+        let has_port = a.rsplit_once(':').is_some_and(|(_, p)| !p.contains(']'));
+        if has_port {
+            a
+        } else {
+            format!("{a}:{default_port}")
+        }
+    };
+    !host.trim().is_empty() && with_port(authority) == with_port(host)
 }
 
 /// The resume point: SSE `Last-Event-ID` (what `EventSource` sends on its own), else
@@ -148,15 +196,96 @@ mod tests {
     #[test]
     fn origins_and_resume_points() {
         let mut cfg = RealtimeConfig::default();
-        let mut h = HeaderMap::new();
-        h.insert(
-            "origin",
-            http::HeaderValue::from_static("https://evil.example"),
-        );
-        assert!(check_origin(&cfg, &h).is_ok(), "no list: any origin");
-        cfg.allowed_origins = Some(vec!["https://hub.example".into()]);
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(*k, http::HeaderValue::from_static(v));
+            }
+            h
+        };
+        // No list: same origin only.
+        for (pairs, ok) in [
+            (vec![("host", "chat.example")], true),
+            (
+                vec![("host", "chat.example"), ("origin", "https://chat.example")],
+                true,
+            ),
+            (
+                vec![
+                    ("host", "chat.example:443"),
+                    ("origin", "https://chat.example"),
+                ],
+                true,
+            ),
+            (
+                vec![
+                    ("host", "Chat.Example:8080"),
+                    ("origin", "http://chat.example:8080"),
+                ],
+                true,
+            ),
+            (
+                vec![("host", "[::1]:8080"), ("origin", "http://[::1]:8080")],
+                true,
+            ),
+            (
+                vec![("host", "chat.example"), ("origin", "https://evil.example")],
+                false,
+            ),
+            (
+                vec![
+                    ("host", "chat.example"),
+                    ("origin", "https://chat.example:8443"),
+                ],
+                false,
+            ),
+            (
+                vec![
+                    ("host", "chat.example:8080"),
+                    ("origin", "http://chat.example"),
+                ],
+                false,
+            ),
+            (
+                vec![
+                    ("host", "chat.example"),
+                    ("origin", "https://chat.example.evil"),
+                ],
+                false,
+            ),
+            (
+                vec![("host", "chat.example"), ("origin", "ftp://chat.example")],
+                false,
+            ),
+            (
+                vec![
+                    ("host", "chat.example"),
+                    ("origin", "https://x@chat.example"),
+                ],
+                false,
+            ),
+            (vec![("host", "chat.example"), ("origin", "null")], false),
+            (vec![("origin", "https://chat.example")], false),
+            (
+                vec![
+                    ("host", "chat.example"),
+                    ("origin", "https://chat.example"),
+                    ("origin", "https://chat.example"),
+                ],
+                false,
+            ),
+        ] {
+            assert_eq!(
+                check_origin(&cfg, &headers(&pairs)).is_ok(),
+                ok,
+                "{pairs:?}"
+            );
+        }
+        let mut h = headers(&[("origin", "https://evil.example")]);
+        cfg.allowed_origins = Some(vec!["https://hub.example".into(), "null".into()]);
         assert!(check_origin(&cfg, &h).is_err());
         assert!(check_origin(&cfg, &HeaderMap::new()).is_ok(), "no header");
+        assert!(check_origin(&cfg, &headers(&[("origin", "null")])).is_err());
         h.insert(
             "origin",
             http::HeaderValue::from_static("https://hub.example"),

@@ -313,7 +313,23 @@ pub fn token_expired(account: i64, user: i64, role: AccountRole) -> String {
         role: role.as_str().to_owned(),
         exp: now_secs() - 3600,
         name: None,
+        iss: None,
+        aud: None,
     };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
+/// A correctly signed token whose `nbf` is an hour ahead (beyond any leeway).
+pub fn token_not_yet_valid(account: i64, user: i64, role: AccountRole) -> String {
+    let claims = serde_json::json!({
+        "sub": user.to_string(), "account_id": account, "role": role.as_str(),
+        "exp": now_secs() + 7200, "nbf": now_secs() + 3600,
+    });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,

@@ -11,6 +11,7 @@ mod cutoffs;
 mod lifecycle;
 mod model;
 mod notifications;
+mod oversize;
 mod presence_typing;
 mod refusals;
 mod resume;

@@ -178,3 +178,86 @@ async fn refusals_happen_before_the_upgrade_with_json_errors() {
     );
     s.stop().await;
 }
+
+/// Without `CHAT_ALLOWED_ORIGINS`, only the server's own origin (and no `Origin` at all) may
+/// open `/ws` and `/events`: `null`, duplicates and any other origin are `403`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_origin_policy_is_same_origin_only() {
+    let mut config = realtime_config();
+    config.realtime.max_connections_per_user = 100;
+    let s = start(config).await;
+    assert_eq!(s_config_origins_default(), None);
+    user(&s.chat, 1, 3, AccountRole::Agent).await;
+    let t3 = token(1, 3, AccountRole::Agent);
+    let own = format!("http://{}", s.addr);
+    let own_https = format!("https://{}", s.addr);
+    let other_port = format!("http://127.0.0.1:{}", s.addr.port().wrapping_add(1));
+    let by_name = format!("http://localhost:{}", s.addr.port());
+    let accepted: Vec<Vec<(&str, &str)>> =
+        vec![vec![], vec![("origin", &own)], vec![("origin", &own_https)]];
+    let refused: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("null", vec![("origin", "null")]),
+        ("foreign", vec![("origin", "https://evil.example")]),
+        ("another port", vec![("origin", &other_port)]),
+        ("another host name", vec![("origin", &by_name)]),
+        ("a path", vec![("origin", "http://127.0.0.1/x")]),
+        ("duplicate own", vec![("origin", &own), ("origin", &own)]),
+        (
+            "own then foreign",
+            vec![("origin", &own), ("origin", "https://evil.example")],
+        ),
+    ];
+    for headers in &accepted {
+        let sse = s.sse(1, "", Some(&t3), headers).await;
+        assert!(sse.is_ok(), "SSE refused with {headers:?}");
+        let ws = s.ws(1, "", Some(&t3), headers).await;
+        assert!(ws.is_ok(), "WebSocket refused with {headers:?}");
+    }
+    for (name, headers) in &refused {
+        let res = match s.sse(1, "", Some(&t3), headers).await {
+            Ok(_) => panic!("SSE accepted with {name}"),
+            Err(res) => res,
+        };
+        assert_eq!(
+            (res.status, res.error_code().as_str()),
+            (403, "forbidden"),
+            "SSE, {name}"
+        );
+        // The WebSocket client sets each header once: duplicates go over raw TCP.
+        if headers.len() == 1 {
+            let res = match s.ws(1, "", Some(&t3), headers).await {
+                Ok(_) => panic!("WebSocket accepted with {name}"),
+                Err(res) => res,
+            };
+            assert_eq!(res.status, 403, "WebSocket, {name}");
+        } else {
+            let origins: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
+            let answer = s
+                .raw(
+                    format!(
+                        "GET {}/ws HTTP/1.1\r\nhost: {}\r\nupgrade: websocket\r\n\
+                         connection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                         sec-websocket-version: 13\r\nauthorization: Bearer {t3}\r\n{origins}\
+                         connection: close\r\n\r\n",
+                        s.base(1),
+                        s.addr
+                    )
+                    .as_bytes(),
+                )
+                .await;
+            assert!(
+                answer.starts_with("HTTP/1.1 403"),
+                "WebSocket, {name}: {answer}"
+            );
+            assert!(answer.contains("\"forbidden\""), "{answer}");
+        }
+    }
+    s.stop().await;
+}
+
+fn s_config_origins_default() -> Option<Vec<String>> {
+    chat_server_min::RealtimeConfig::default().allowed_origins
+}

@@ -48,9 +48,24 @@ pub fn unexpected(e: ChatError) -> String {
     format!("unexpected error: {e:?}")
 }
 
+thread_local! {
+    /// Facade calls checked on this thread (the test's, which `block_on` polls the sequence
+    /// on): `(succeeded, all)`.
+    static OUTCOMES: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The `(succeeded, all)` facade calls checked on this thread since the last call.
+pub fn take_outcomes() -> (u64, u64) {
+    OUTCOMES.with(|c| c.replace((0, 0)))
+}
+
 /// The outcome class of a facade result must be the model's.
 fn same_kind<T, P>(got: &Result<T, ChatError>, plan: &Result<P, Kind>) -> R {
     let want = plan.as_ref().map_or_else(|k| *k, |_| Kind::Ok);
+    let _ = OUTCOMES.try_with(|c| {
+        let (ok, all) = c.get();
+        c.set((ok + u64::from(want == Kind::Ok), all + 1));
+    });
     if std::env::var_os("MODEL_STATS").is_some() {
         // The result type names the call well enough: `(Message, bool)` is a send.
         let call = std::any::type_name::<T>().replace("crate::model::", "");

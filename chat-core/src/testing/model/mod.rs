@@ -18,7 +18,9 @@
 //! facade and the model, `check.rs` compares the whole visible state after each step
 //! and records the ids each user saw.
 //!
-//! `PROPTEST_CASES` overrides the number of cases (default 64). `MODEL_STATS=1` prints the
+//! `PROPTEST_CASES` overrides the number of cases (default 64; with `CI` set, fewer fails
+//! the test instead of silencing it). At least 40% of the facade calls of a run must succeed,
+//! so a generator drifting into mostly refusals fails. `MODEL_STATS=1` prints the
 //! outcome class of every facade call to stderr (run with `--nocapture`), to check that the
 //! generator keeps producing successful operations and not only refusals.
 
@@ -57,11 +59,14 @@ macro_rules! chat_store_model {
     };
 }
 
+/// Cases per run unless `PROPTEST_CASES` says otherwise.
+const DEFAULT_CASES: u32 = 64;
+
 fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+    let cases = cases(
+        std::env::var("PROPTEST_CASES").ok(),
+        std::env::var_os("CI").is_some(),
+    );
     Config {
         cases,
         // Every shrink step replays a whole sequence against a new store.
@@ -70,6 +75,24 @@ fn config() -> Config {
         failure_persistence: None,
         ..Config::default()
     }
+}
+
+/// The number of cases: `PROPTEST_CASES` when it is a number, else [`DEFAULT_CASES`]. Under CI
+/// (`CI` set) fewer than the default — `PROPTEST_CASES=0` included, or a value that is not a
+/// number — fails instead of quietly running (next to) nothing.
+fn cases(env: Option<String>, ci: bool) -> u32 {
+    let parsed = env.as_deref().map(|v| v.trim().parse::<u32>());
+    let cases = match parsed {
+        None => DEFAULT_CASES,
+        Some(Ok(n)) => n,
+        Some(Err(_)) if !ci => DEFAULT_CASES,
+        Some(Err(_)) => panic!("PROPTEST_CASES={env:?} is not a number (CI is set)"),
+    };
+    assert!(
+        !ci || cases >= DEFAULT_CASES,
+        "PROPTEST_CASES={cases} under CI: at least {DEFAULT_CASES} cases must run (unset CI to run fewer locally)"
+    );
+    cases
 }
 
 /// One runtime for every case of a test; each case blocks on it.
@@ -100,13 +123,32 @@ fn run_all(
 ) {
     let rt = runtime();
     let mut runner = TestRunner::new(config());
+    let _ = harness::take_outcomes();
     let result = runner.run(&sequences, |steps| {
         rt.block_on(harness::run(factory, &steps))
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    let (ok, all) = harness::take_outcomes();
+    eprintln!("model: {ok} of {all} facade calls succeeded");
+    // A generator that drifts into producing mostly refusals (unknown ids, forbidden roles)
+    // would still pass every check while testing little: a minimum share must succeed.
+    if all > 0 {
+        let share = ok as f64 / all as f64;
+        assert!(
+            share >= MIN_SUCCESS_SHARE,
+            "only {ok} of {all} facade calls succeeded ({:.0}%, minimum {:.0}%): the generator \
+             mostly produces refusals",
+            share * 100.0,
+            MIN_SUCCESS_SHARE * 100.0
+        );
+    }
 }
+
+/// The least share of facade calls of a property run that must succeed (about 70% do with
+/// the current generator, on every backend).
+const MIN_SUCCESS_SHARE: f64 = 0.4;
 
 /// A few fixed sequences that once failed or that pin down corner cases, replayed every run.
 pub fn fixed_sequences(factory: fn() -> TestBackend) {
@@ -189,6 +231,23 @@ pub fn fixed_sequences(factory: fn() -> TestBackend) {
     for steps in sequences {
         if let Err(e) = rt.block_on(harness::run(factory, &steps)) {
             panic!("{e}\nsequence: {steps:#?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_cannot_lower_the_case_count() {
+        assert_eq!(cases(None, true), DEFAULT_CASES);
+        assert_eq!(cases(Some("500".into()), true), 500);
+        assert_eq!(cases(Some("0".into()), false), 0);
+        assert_eq!(cases(Some("x".into()), false), DEFAULT_CASES);
+        for low in ["0", "1", "63", "x", ""] {
+            let run = std::panic::catch_unwind(|| cases(Some(low.into()), true));
+            assert!(run.is_err(), "PROPTEST_CASES={low} accepted under CI");
         }
     }
 }

@@ -3,9 +3,10 @@
 
 use std::collections::HashSet;
 
+use crate::ids::NotificationId;
 use crate::ids::{AuditId, UserId};
 use crate::model::{AuditAction, RoomRole};
-use crate::store::AuditFilter;
+use crate::store::{AuditFilter, UserScope};
 use crate::testing::fixtures::{dm_with, invalid, team, world, World, ACC_A};
 use crate::testing::TestBackend;
 
@@ -25,12 +26,33 @@ async fn new_entries(w: &World, seen: &mut HashSet<AuditId>) -> Vec<Entry> {
     out
 }
 
+/// What a write leaves besides the state [`World::snapshot`] sees: the account's event log
+/// (ids of every event, and the newest id ever assigned) and every user's notifications.
+async fn trail(w: &World) -> (Vec<Option<i64>>, i64, Vec<(UserId, Vec<NotificationId>)>) {
+    let store = &w.backend.store;
+    let log = store.events_after(ACC_A, 0, 100_000).await.unwrap();
+    let mut notifications = Vec::new();
+    for u in w.a.users() {
+        let list = store
+            .list_notifications(&UserScope::new(ACC_A, u), false, None, 1000)
+            .await
+            .unwrap();
+        notifications.push((u, list.iter().map(|n| n.id).collect()));
+    }
+    (
+        log.events.iter().map(|e| e.id).collect(),
+        log.last_id,
+        notifications,
+    )
+}
+
 fn entry(action: AuditAction, actor: UserId, target: impl ToString) -> Entry {
     (action, actor, target.to_string())
 }
 
-/// With audit inserts failing, every audited action fails and leaves no trace; once they
-/// work again the same actions succeed, each with exactly its entries.
+/// With audit inserts failing, every audited action fails and leaves no trace (no state, no
+/// event in the log, no notification); once they work again the same actions succeed, each
+/// with exactly its entries.
 pub async fn audit_failure_rolls_back_every_action(b: TestBackend) {
     let w = world(b).await;
     let (sup, a0, a1, a2) = (
@@ -40,9 +62,17 @@ pub async fn audit_failure_rolls_back_every_action(b: TestBackend) {
         &w.a.agents[2],
     );
     let room = w.room(sup, "audited", &[a0]).await;
-    let m = w.send(a0, room.id, "original").await;
     let c = &w.chat;
+    // A mention, so a notification exists and the comparison below is not of empty lists.
+    let mention = crate::NewMessage {
+        content: "hi".into(),
+        mentions: vec![sup.user()],
+        ..crate::NewMessage::default()
+    };
+    c.send_message(a0, room.id, mention).await.unwrap();
+    let m = w.send(a0, room.id, "original").await;
     let before = w.snapshot(ACC_A, &w.a.users()).await;
+    let trail_before = trail(&w).await;
 
     (w.backend.fail_audit)(true);
     assert!(c.create_room(sup, team("ghost", &[a1])).await.is_err());
@@ -58,8 +88,18 @@ pub async fn audit_failure_rolls_back_every_action(b: TestBackend) {
     assert!(c.edit_message(a0, m.id, "changed").await.is_err());
     assert!(c.delete_message(sup, m.id).await.is_err());
     let after = w.snapshot(ACC_A, &w.a.users()).await;
+    let trail_after = trail(&w).await;
     (w.backend.fail_audit)(false);
     assert_eq!(before, after, "an action whose audit failed left a trace");
+    assert_eq!(
+        trail_before, trail_after,
+        "an action whose audit failed wrote an event or a notification"
+    );
+    assert!(trail_before.1 > 0, "the log has the fixture's events");
+    assert!(
+        trail_before.2.iter().any(|(_, n)| !n.is_empty()),
+        "the mention's notification is there"
+    );
     let rooms = c.list_rooms(sup, None, None).await.unwrap().items;
     assert_eq!(rooms.len(), 1);
     assert_eq!(rooms[0].room.name.as_deref(), Some("audited"));

@@ -52,6 +52,9 @@ pub const WRITE_BATCH: usize = 8 * 1024;
 const BATCH_EVENTS: usize = 64;
 /// How long closing waits for the close handshake before dropping the socket.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+/// Most bytes discarded after closing on a frame that could not be read (within
+/// [`CLOSE_WAIT`]).
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The socket type after the upgrade.
 type Socket = WebSocketStream<TokioIo<Upgraded>>;
@@ -264,12 +267,36 @@ async fn run(session: Session, sub: Subscription, mut socket: Socket) {
         };
         let _ = tokio::time::timeout(CLOSE_WAIT, async {
             if socket.close(Some(frame)).await.is_ok() {
-                // Wait for the client's close frame, then the end of the stream.
-                while let Some(Ok(_)) = socket.next().await {}
+                if matches!(end, End::TooBig | End::ProtocolError) {
+                    // tungstenite stopped at the offending frame, whose payload may still be
+                    // arriving; it cannot parse past it. Closing a socket with unread bytes
+                    // makes the kernel send a reset, which can destroy the close frame before
+                    // the client reads it: end our side after the close frame, then discard
+                    // what the client still sends until it closes too (bounded).
+                    drain(socket.get_mut()).await;
+                } else {
+                    // Wait for the client's close frame, then the end of the stream.
+                    while let Some(Ok(_)) = socket.next().await {}
+                }
             }
         })
         .await;
     }
     // Dropping the session ends the presence connection and frees the slot.
     drop(session);
+}
+
+/// Half-closes `io` (FIN after the close frame already written) and reads and discards what
+/// the client still sends, up to [`DRAIN_LIMIT`] bytes or its end.
+async fn drain(io: &mut TokioIo<Upgraded>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = io.shutdown().await;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut left = DRAIN_LIMIT;
+    while left > 0 {
+        match io.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
