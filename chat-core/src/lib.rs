@@ -22,6 +22,7 @@ mod chat;
 pub mod cursor;
 pub mod error;
 pub mod events;
+pub mod fold;
 pub mod hub;
 pub mod ids;
 pub mod model;
@@ -34,7 +35,7 @@ pub mod validate;
 
 pub use chat::{
     Actor, Chat, Identity, NewMessage, NewRoom, ResumeOutcome, Subscription, SubscriptionEnd,
-    MAX_REPLAY_EVENTS, TYPING_THROTTLE, TYPING_TTL,
+    DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS, MAX_REPLAY_EVENTS, TYPING_THROTTLE, TYPING_TTL,
 };
 pub use error::{ChatError, FieldError, Result};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};

@@ -220,6 +220,16 @@ pub struct RoomSummary {
     pub mention_count: i64,
 }
 
+/// A row of the account-wide room list (managers): the room and how many members it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomOverview {
+    /// The room.
+    #[serde(flatten)]
+    pub room: Room,
+    /// Its members.
+    pub member_count: i64,
+}
+
 /// A message. Deleted messages keep their place with `content: None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {

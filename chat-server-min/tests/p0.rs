@@ -403,6 +403,7 @@ async fn p0_table() {
                         action: Some(action),
                         actor_id: None,
                         target_id: Some(target.clone()),
+                        ..AuditFilter::default()
                     };
                     let page = s
                         .chat

@@ -11,6 +11,7 @@
 mod access;
 mod admin;
 mod admission;
+mod directory;
 mod members;
 mod messages;
 mod notifications;
@@ -26,6 +27,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
+pub use directory::{DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS};
 pub use messages::NewMessage;
 pub use rooms::NewRoom;
 pub use subscribe::{ResumeOutcome, Subscription, SubscriptionEnd, MAX_REPLAY_EVENTS};

@@ -20,6 +20,7 @@ pub async fn list(c: UserCall) -> HandlerResult {
         action,
         actor_id: c.query.int("actor_id")?.map(UserId),
         target_id: c.query.get("target_id")?.map(str::to_owned),
+        ..AuditFilter::default()
     };
     let page = c
         .app

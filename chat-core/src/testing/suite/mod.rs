@@ -2,6 +2,7 @@
 
 mod audit;
 mod concurrency;
+mod directory;
 mod entitlements;
 mod events;
 mod isolation;
@@ -15,6 +16,7 @@ mod validation;
 
 pub use audit::*;
 pub use concurrency::*;
+pub use directory::*;
 pub use entitlements::*;
 pub use events::*;
 pub use isolation::*;
