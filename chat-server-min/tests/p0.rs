@@ -167,6 +167,11 @@ enum Endpoint {
     Healthz,
     Metrics,
     OpenApi,
+    // v1.1
+    ListUsers,
+    ListUsersInactive,
+    GetUser,
+    ListAccountRooms,
 }
 
 /// Expected status per persona, in the order of [`WHO`].
@@ -195,6 +200,11 @@ fn expected(e: Endpoint) -> [u16; 11] {
         ProvisionUser | SetEntitlements | GetEntitlements => [T, T, T, T, T, T, T, T, T, T, 200],
         // Operations endpoints need no token and ignore any.
         Healthz | Metrics | OpenApi => [200; 11],
+        ListUsers => [T, T, T, T, 403, 200, 200, 200, 200, 200, 401],
+        ListUsersInactive => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        // Other ids: user 12 exists only in account b.
+        GetUser => [T, T, T, T, 403, 404, 200, 200, 200, 200, 401],
+        ListAccountRooms => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
     }
 }
 
@@ -292,10 +302,18 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         Healthz => (Method::GET, "/healthz".into(), None),
         Metrics => (Method::GET, "/metrics".into(), None),
         OpenApi => (Method::GET, "/api/v1/openapi.json".into(), None),
+        ListUsers => (Method::GET, format!("{base}/users?q=u"), None),
+        ListUsersInactive => (
+            Method::GET,
+            format!("{base}/users?include_inactive=true"),
+            None,
+        ),
+        GetUser => (Method::GET, format!("{base}/users/{member}"), None),
+        ListAccountRooms => (Method::GET, format!("{base}/rooms?scope=account"), None),
     }
 }
 
-const ENDPOINTS: [Endpoint; 22] = [
+const ENDPOINTS: [Endpoint; 26] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -318,6 +336,10 @@ const ENDPOINTS: [Endpoint; 22] = [
     Endpoint::Healthz,
     Endpoint::Metrics,
     Endpoint::OpenApi,
+    Endpoint::ListUsers,
+    Endpoint::ListUsersInactive,
+    Endpoint::GetUser,
+    Endpoint::ListAccountRooms,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
