@@ -127,6 +127,16 @@ str_enum!(
         /// An admin or supervisor who is not a member read a room's detail (the contract's
         /// manager exception is audited, reads included).
         RoomViewed => "room.viewed",
+        /// The service API created a directory entry.
+        UserProvisioned => "user.provisioned",
+        /// The service API changed a directory entry's name or role.
+        UserUpdated => "user.updated",
+        /// The service API deactivated a user.
+        UserDeactivated => "user.deactivated",
+        /// The service API reactivated a user.
+        UserReactivated => "user.reactivated",
+        /// The service API changed the account's entitlements.
+        EntitlementsUpdated => "entitlements.updated",
     }
 );
 
@@ -266,8 +276,8 @@ pub struct AuditEntry {
     pub id: AuditId,
     /// Tenant.
     pub account_id: AccountId,
-    /// Who acted.
-    pub actor_id: UserId,
+    /// Who acted; `None` for the host platform's service API (`metadata.actor: "service"`).
+    pub actor_id: Option<UserId>,
     /// What was done.
     pub action: AuditAction,
     /// The room, message or user acted upon, as a string id.

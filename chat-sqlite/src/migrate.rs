@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (7, include_str!("../migrations/007_directory_search.sql")),
     (8, include_str!("../migrations/008_audit_time_range.sql")),
+    (9, include_str!("../migrations/009_service_audit.sql")),
 ];
 
 /// The data step of a migration that SQL alone cannot do, run after its script in the same
@@ -281,5 +282,46 @@ mod v11_tests {
             "{rooms}"
         );
         assert!(!rooms.contains("SCAN"), "{rooms}");
+    }
+}
+
+#[cfg(test)]
+mod v11_audit_tests {
+    use super::*;
+
+    /// 009 keeps every audit row and index, and lets `actor_id` be NULL (the service API's).
+    #[test]
+    fn migration_9_keeps_the_audit_and_allows_no_actor() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 8).unwrap();
+        conn.execute_batch(
+            "INSERT INTO internal_chat_audit (id, account_id, actor_id, action, target_id, metadata, created_at) \
+               VALUES (x'01', 1, 7, 'room.created', 'r', '{}', 5), (x'02', 2, 8, 'room.updated', 's', '{\"a\":1}', 6);",
+        )
+        .unwrap();
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO internal_chat_audit VALUES (x'03', 1, NULL, 'user.updated', '9', '{}', 7)"
+            )
+            .is_err());
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(i64, Option<i64>, String, String, i64)> = conn
+            .prepare("SELECT account_id, actor_id, action, metadata, created_at FROM internal_chat_audit ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, Some(7), "room.created".into(), "{}".into(), 5),
+                (2, Some(8), "room.updated".into(), "{\"a\":1}".into(), 6),
+            ]
+        );
+        conn.execute_batch(
+            "INSERT INTO internal_chat_audit VALUES (x'03', 1, NULL, 'user.updated', '9', '{}', 7)",
+        )
+        .unwrap();
     }
 }

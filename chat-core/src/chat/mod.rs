@@ -197,7 +197,7 @@ fn audit(
     AuditEntry {
         id: AuditId::new(),
         account_id: actor.account,
-        actor_id: actor.user,
+        actor_id: Some(actor.user),
         action,
         target_id: target,
         metadata,

@@ -280,7 +280,16 @@ pub enum Precondition {
     },
     /// The message exists in the account and is not deleted.
     MessageLive(MessageId),
+    /// The user's directory entry has exactly this name, role and active flag (`None`: the
+    /// user is not in the account's directory) — what the service API's audit entry about a
+    /// change was decided from.
+    DirectoryIs(UserId, Option<DirectoryFacts>),
+    /// The account's entitlements are exactly these (defaults when never set).
+    EntitlementsAre(Entitlements),
 }
+
+/// The parts of a directory entry the service API sets: name, role, active.
+pub type DirectoryFacts = (Option<String>, crate::model::AccountRole, bool);
 
 /// The change a [`Write`] makes. Field semantics are part of the backend contract.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -129,6 +129,7 @@ macro_rules! __conformance_tests {
             directory_inactive_only_for_managers,
             rooms_account_scope_lists_every_team_room,
             audit_time_range_filters,
+            audit_service_changes,
         }
     };
 }

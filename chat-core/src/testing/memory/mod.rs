@@ -226,7 +226,7 @@ impl ChatStore for MemoryStore {
             .iter()
             .filter(|e| e.account_id == scope.account())
             .filter(|e| filter.action.is_none_or(|a| e.action == a))
-            .filter(|e| filter.actor_id.is_none_or(|a| e.actor_id == a))
+            .filter(|e| filter.actor_id.is_none_or(|a| e.actor_id == Some(a)))
             .filter(|e| filter.target_id.as_ref().is_none_or(|t| &e.target_id == t))
             .filter(|e| filter.from.is_none_or(|f| e.created_at >= f))
             .filter(|e| filter.to.is_none_or(|t| e.created_at < t))

@@ -424,8 +424,13 @@ pub async fn audit_time_range_filters(b: TestBackend) {
             out
         }
     };
-    let all = list(None, None, 100).await;
+    let all = list(Some(times[0]), None, 100).await;
     assert_eq!(all.len(), 6);
+    assert_eq!(
+        list(None, None, 100).await.len(),
+        6 + 5,
+        "and the fixture's provisioning"
+    );
     let got = list(Some(times[1]), Some(times[4]), 1).await;
     let at: Vec<_> = got.iter().map(|e| e.created_at).collect();
     assert_eq!(
@@ -434,10 +439,143 @@ pub async fn audit_time_range_filters(b: TestBackend) {
         "from inclusive, to exclusive"
     );
     assert_eq!(list(Some(times[5]), None, 2).await.len(), 1);
-    assert_eq!(list(None, Some(times[0]), 2).await.len(), 0);
+    let before = list(None, Some(times[0]), 2).await;
+    assert!(
+        before.iter().all(|e| e.actor_id.is_none()),
+        "only the provisioning"
+    );
     assert_eq!(list(Some(times[4]), Some(times[4]), 2).await.len(), 0);
     assert!(list(None, None, 100)
         .await
         .iter()
         .all(|e| e.account_id == adm.account()));
+}
+
+/// The service API's changes are audited with no actor and `metadata.actor: "service"`: one
+/// entry per call that changes something (`user.provisioned` for a new entry, else
+/// `user.deactivated`/`user.reactivated` when `active` flips, else `user.updated`;
+/// `entitlements.updated`), none when nothing changes, and never the change without its entry.
+pub async fn audit_service_changes(b: TestBackend) {
+    let w = world(b).await;
+    let a = w.a.admin.account();
+    let user = UserId(700);
+    let entries = || {
+        let chat = w.chat.clone();
+        let adm = w.a.admin.clone();
+        async move {
+            let filter = AuditFilter {
+                from: None,
+                ..Default::default()
+            };
+            let items = chat
+                .list_audit(&adm, &filter, None, Some(100))
+                .await
+                .unwrap()
+                .items;
+            items
+                .into_iter()
+                .filter(|e| e.target_id == "700" || e.target_id == a.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let provision = |name: &str, role: AccountRole, active: bool| {
+        let chat = w.chat.clone();
+        let name = name.to_owned();
+        async move {
+            chat.provision_user(a, user, Some(&name), role, active)
+                .await
+        }
+    };
+    use crate::model::AuditAction::*;
+    let steps: Vec<(&str, AccountRole, bool, Option<crate::model::AuditAction>)> = vec![
+        ("Rita Lee", AccountRole::Agent, true, Some(UserProvisioned)),
+        ("Rita Lee", AccountRole::Agent, true, None),
+        (
+            "Rita Lee Jones",
+            AccountRole::Agent,
+            true,
+            Some(UserUpdated),
+        ),
+        (
+            "Rita Lee Jones",
+            AccountRole::Supervisor,
+            true,
+            Some(UserUpdated),
+        ),
+        (
+            "Rita Lee Jones",
+            AccountRole::Supervisor,
+            false,
+            Some(UserDeactivated),
+        ),
+        ("Rita Lee Jones", AccountRole::Supervisor, false, None),
+        ("Rita", AccountRole::Agent, true, Some(UserReactivated)),
+    ];
+    let mut count = 0;
+    for (name, role, active, action) in steps {
+        provision(name, role, active).await.unwrap();
+        let now = entries().await;
+        if let Some(action) = action {
+            count += 1;
+            let e = &now[0];
+            assert_eq!(
+                (e.action, e.actor_id),
+                (action, None),
+                "{name} {role} {active}"
+            );
+            assert_eq!(e.metadata["actor"], "service");
+            assert_eq!(e.metadata["active"], active);
+        }
+        assert_eq!(
+            now.len(),
+            count,
+            "{name} {role} {active}: one entry per change"
+        );
+    }
+    // Entitlements: a change is audited, the same values again are not.
+    let plan = crate::model::Entitlements {
+        chat_enabled: true,
+        max_rooms: Some(3),
+        max_members_per_room: None,
+    };
+    w.chat.set_entitlements(a, plan).await.unwrap();
+    w.chat.set_entitlements(a, plan).await.unwrap();
+    let now = entries().await;
+    assert_eq!(now.len(), count + 1);
+    assert_eq!(
+        (now[0].action, now[0].actor_id, now[0].target_id.clone()),
+        (EntitlementsUpdated, None, a.to_string())
+    );
+    assert_eq!(now[0].metadata["actor"], "service");
+    assert_eq!(now[0].metadata["max_rooms"], 3);
+    // Defaults on an account that never set any change nothing.
+    let fresh = AccountId(77);
+    w.chat
+        .set_entitlements(fresh, crate::model::Entitlements::default())
+        .await
+        .unwrap();
+    let admin = crate::chat::Actor::unchecked(fresh, UserId(1), AccountRole::Admin);
+    let log = w
+        .chat
+        .list_audit(&admin, &AuditFilter::default(), None, None)
+        .await
+        .unwrap();
+    assert!(log.items.is_empty());
+
+    // No change without its entry: a failing audit insert leaves the entry as it was.
+    (w.backend.fail_audit)(true);
+    assert!(provision("Someone Else", AccountRole::Admin, true)
+        .await
+        .is_err());
+    assert!(w
+        .chat
+        .set_entitlements(a, crate::model::Entitlements::default())
+        .await
+        .is_err());
+    (w.backend.fail_audit)(false);
+    let e = w.chat.get_user(&w.a.admin, user).await.unwrap();
+    assert_eq!(e.name.as_deref(), Some("Rita"));
+    assert_eq!(e.role, AccountRole::Agent);
+    assert_eq!(w.chat.entitlements(a).await.unwrap(), plan);
+    assert_eq!(entries().await.len(), count + 1);
 }
