@@ -345,3 +345,81 @@ async fn audit_from_and_to() {
     }
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_changes_are_audited_with_no_actor() {
+    let s = start(config()).await;
+    let admin = token(1, 1, AccountRole::Admin);
+    let put_user = |body: Value| {
+        let s = &s;
+        async move {
+            let res = s
+                .json(
+                    Method::PUT,
+                    "/api/v1/accounts/1/chat/users/9",
+                    Some(SERVICE_TOKEN),
+                    body,
+                )
+                .await;
+            assert_eq!(res.status, 200, "{}", res.text());
+        }
+    };
+    let log = || {
+        let s = &s;
+        let admin = admin.clone();
+        async move {
+            let res = s
+                .get("/api/v1/accounts/1/chat/audit?limit=100", Some(&admin))
+                .await;
+            assert_eq!(res.status, 200);
+            res.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["actor_id"].is_null())
+                .cloned()
+                .collect::<Vec<Value>>()
+        }
+    };
+    put_user(json!({"name": "Rita", "role": "agent", "active": true})).await;
+    put_user(json!({"name": "Rita", "role": "agent", "active": true})).await;
+    put_user(json!({"name": "Rita Lee", "role": "agent", "active": true})).await;
+    put_user(json!({"name": "Rita Lee", "role": "agent", "active": false})).await;
+    put_user(json!({"name": "Rita Lee", "role": "agent", "active": true})).await;
+    let ent = json!({"chat_enabled": true, "max_rooms": 5, "max_members_per_room": null});
+    for _ in 0..2 {
+        let res = s
+            .json(
+                Method::PUT,
+                "/api/v1/accounts/1/chat/entitlements",
+                Some(SERVICE_TOKEN),
+                ent.clone(),
+            )
+            .await;
+        assert_eq!(res.status, 200);
+    }
+    let entries = log().await;
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    // Newest first; the second identical PUT of each wrote nothing. (The admin's own first
+    // request records them in the directory, which is not the service's and not audited.)
+    assert_eq!(
+        actions,
+        vec![
+            "entitlements.updated",
+            "user.reactivated",
+            "user.deactivated",
+            "user.updated",
+            "user.provisioned"
+        ]
+    );
+    for e in &entries {
+        assert_eq!(e["metadata"]["actor"], "service");
+        assert!(e.get("actor_id").is_some_and(Value::is_null));
+    }
+    assert_eq!(entries[1]["target_id"], "9");
+    assert_eq!(entries[0]["target_id"], "1");
+    s.stop().await;
+}
