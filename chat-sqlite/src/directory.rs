@@ -10,21 +10,30 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::rows;
 
-/// Brings the user's sort key and search keys in line with their name, inside the directory
-/// write's transaction. Both depend on the folded name only, so nothing is written when the
-/// fold did not change (a busy user's refreshed `last_seen_at`, a change of case).
+/// Brings the user's sort key and search keys in line with their name (and the keys' active
+/// flag with theirs), inside the directory write's transaction. The keys depend on the
+/// folded name only, so they are rewritten only when the fold changed; otherwise at most the
+/// flag of the user's few keys is updated (a busy user's refreshed `last_seen_at` writes
+/// nothing here).
 pub(crate) fn reindex(tx: &Connection, account: AccountId, user: UserId) -> rusqlite::Result<()> {
-    let row: Option<(Option<String>, String)> = tx
+    let row: Option<(Option<String>, String, bool)> = tx
         .prepare_cached(
-            "SELECT name, sort_key FROM internal_chat_directory WHERE account_id = ?1 AND user_id = ?2",
+            "SELECT name, sort_key, active FROM internal_chat_directory WHERE account_id = ?1 AND user_id = ?2",
         )?
-        .query_row(params![account.0, user.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![account.0, user.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    let Some((name, stored)) = row else {
+    let Some((name, stored, active)) = row else {
         return Ok(());
     };
     let key = sort_key(name.as_deref());
     if key == stored {
+        tx.prepare_cached(
+            "UPDATE internal_chat_directory_words SET active = ?3 \
+             WHERE account_id = ?1 AND user_id = ?2 AND active != ?3",
+        )?
+        .execute(params![account.0, user.0, active])?;
         return Ok(());
     }
     tx.prepare_cached(
@@ -36,10 +45,11 @@ pub(crate) fn reindex(tx: &Connection, account: AccountId, user: UserId) -> rusq
     )?
     .execute(params![account.0, user.0])?;
     let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO internal_chat_directory_words (account_id, word, user_id) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO internal_chat_directory_words (account_id, word, user_id, sort_key, active) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for word in search_keys(name.as_deref()) {
-        insert.execute(params![account.0, word, user.0])?;
+        insert.execute(params![account.0, word, user.0, key, active])?;
     }
     Ok(())
 }
@@ -62,17 +72,22 @@ const LIST_SQL: &str = "SELECT d.account_id, d.user_id, d.name, d.role, d.active
      WHERE d.account_id = ?1 AND (?2 OR d.active = 1) AND (d.sort_key, d.user_id) > (?3, ?4) \
      ORDER BY d.sort_key, d.user_id LIMIT ?5";
 
-/// A search: the users with a search key in the prefix range (a seek on the words' primary
-/// key), each entry then read by its primary key, the matches sorted. `CROSS JOIN` keeps the
-/// words as the outer loop: left to itself, the planner prefers walking the whole directory
-/// in `idx_directory_sort` order to avoid the sort. `DISTINCT`: two words of one name can
-/// both start with the query ("Ana Anabela").
-const SEARCH_SQL: &str = "SELECT DISTINCT d.account_id, d.user_id, d.name, d.role, d.active, d.last_seen_at, d.sort_key \
-     FROM internal_chat_directory_words w CROSS JOIN internal_chat_directory d \
-       ON d.account_id = w.account_id AND d.user_id = w.user_id \
-     WHERE w.account_id = ?1 AND w.word >= ?6 AND w.word < ?7 \
-       AND (?2 OR d.active = 1) AND (d.sort_key, d.user_id) > (?3, ?4) \
-     ORDER BY d.sort_key, d.user_id LIMIT ?5";
+/// A search: the page is chosen from the search keys in the prefix range alone (a seek on the
+/// words' primary key; each key row carries the entry's sort key and active flag), and only
+/// the page's entries are then read, by the directory's primary key. `DISTINCT`: two words of
+/// one name can both start with the query ("Ana Anabela"). `CROSS JOIN` keeps the page as the
+/// outer loop: left to itself, the planner may prefer walking the whole directory in
+/// `idx_directory_sort` order.
+const SEARCH_SQL: &str =
+    "SELECT d.account_id, d.user_id, d.name, d.role, d.active, d.last_seen_at \
+     FROM ( \
+         SELECT DISTINCT w.sort_key AS sort_key, w.user_id AS user_id \
+         FROM internal_chat_directory_words w \
+         WHERE w.account_id = ?1 AND w.word >= ?6 AND w.word < ?7 \
+           AND (?2 OR w.active = 1) AND (w.sort_key, w.user_id) > (?3, ?4) \
+         ORDER BY w.sort_key, w.user_id LIMIT ?5 \
+     ) m CROSS JOIN internal_chat_directory d ON d.account_id = ?1 AND d.user_id = m.user_id \
+     ORDER BY m.sort_key, m.user_id";
 
 /// One page of the account's directory (see `ChatStore::list_directory`).
 pub(crate) fn list(

@@ -310,6 +310,18 @@ pub async fn directory_inactive_only_for_managers(b: TestBackend) {
     // The entry itself is readable, marked inactive.
     let e = w.chat.get_user(&w.a.agents[0], UserId(600)).await.unwrap();
     assert!(!e.active);
+    // Reactivating and deactivating an indexed user moves them in and out of searches.
+    w.chat
+        .provision_user(a, UserId(600), Some("Jorge Ido"), AccountRole::Agent, true)
+        .await
+        .unwrap();
+    assert_eq!(find(false, w.a.agents[0].clone()).await.unwrap(), 1);
+    w.chat
+        .provision_user(a, UserId(600), Some("Jorge Ido"), AccountRole::Agent, false)
+        .await
+        .unwrap();
+    assert_eq!(find(false, w.a.agents[0].clone()).await.unwrap(), 0);
+    assert_eq!(find(true, w.a.admin.clone()).await.unwrap(), 1);
 }
 
 /// Managers list every live team room of their account, member or not, most recent activity
