@@ -107,7 +107,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("audit trail:");
     for e in audit.items.iter().rev() {
-        println!("  {} by {} on {}", e.action, e.actor_id, e.target_id);
+        let by = e
+            .actor_id
+            .map_or("the service".to_owned(), |u| u.to_string());
+        println!("  {} by {by} on {}", e.action, e.target_id);
     }
     Ok(())
 }

@@ -169,8 +169,8 @@ pub fn unread(
     .collect()
 }
 
-/// An audit row decoded into owned values.
-pub type RawAudit = (Vec<u8>, i64, i64, String, String, String, i64);
+/// An audit row decoded into owned values (`actor_id` is NULL for the service API's entries).
+pub type RawAudit = (Vec<u8>, i64, Option<i64>, String, String, String, i64);
 
 /// The newest `limit` audit entries of an account (no filter).
 pub fn audit(conn: &Connection, account: i64, limit: u32) -> rusqlite::Result<Vec<RawAudit>> {

@@ -12,10 +12,10 @@ use base64::Engine;
 use crate::error::{ChatError, Result};
 use crate::ids::Timestamp;
 use crate::model::Page;
-use crate::store::{AuditPosition, NotificationPosition, RoomPosition, Window};
+use crate::store::{AuditPosition, DirectoryPosition, NotificationPosition, RoomPosition, Window};
 
 /// FNV-1a, 32 bits: detects accidental or casual tampering, nothing more.
-fn checksum(data: &str) -> u32 {
+pub(crate) fn checksum(data: &str) -> u32 {
     data.bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
@@ -86,6 +86,20 @@ impl Position for NotificationPosition {
     }
     fn read(text: &str) -> Option<Self> {
         read_pair(text).map(|(created_at, id)| Self { created_at, id })
+    }
+}
+
+impl Position for DirectoryPosition {
+    // `user:key`: the user id has no `:`, the key may.
+    fn write(&self) -> String {
+        format!("{}:{}", self.user.0, self.sort_key)
+    }
+    fn read(text: &str) -> Option<Self> {
+        let (user, key) = text.split_once(':')?;
+        Some(Self {
+            sort_key: key.to_owned(),
+            user: crate::ids::UserId(user.parse().ok()?),
+        })
     }
 }
 

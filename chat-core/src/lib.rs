@@ -23,6 +23,7 @@ mod chat;
 pub mod cursor;
 pub mod error;
 pub mod events;
+pub mod fold;
 pub mod hub;
 pub mod ids;
 pub mod model;
@@ -35,7 +36,8 @@ pub mod validate;
 
 pub use chat::{
     Actor, Anchor, Chat, Identity, NewMessage, NewRoom, ResumeOutcome, Subscription,
-    SubscriptionEnd, MAX_REPLAY_EVENTS, TYPING_THROTTLE, TYPING_TTL,
+    SubscriptionEnd, DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS, MAX_REPLAY_EVENTS, TYPING_THROTTLE,
+    TYPING_TTL,
 };
 pub use error::{ChatError, FieldError, Result};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};

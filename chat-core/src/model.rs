@@ -127,6 +127,16 @@ str_enum!(
         /// An admin or supervisor who is not a member read a room's detail (the contract's
         /// manager exception is audited, reads included).
         RoomViewed => "room.viewed",
+        /// The service API created a directory entry.
+        UserProvisioned => "user.provisioned",
+        /// The service API changed a directory entry's name or role.
+        UserUpdated => "user.updated",
+        /// The service API deactivated a user.
+        UserDeactivated => "user.deactivated",
+        /// The service API reactivated a user.
+        UserReactivated => "user.reactivated",
+        /// The service API changed the account's entitlements.
+        EntitlementsUpdated => "entitlements.updated",
     }
 );
 
@@ -220,6 +230,16 @@ pub struct RoomSummary {
     pub mention_count: i64,
 }
 
+/// A row of the account-wide room list (managers): the room and how many members it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomOverview {
+    /// The room.
+    #[serde(flatten)]
+    pub room: Room,
+    /// Its members.
+    pub member_count: i64,
+}
+
 /// A message. Deleted messages keep their place with `content: None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -256,8 +276,8 @@ pub struct AuditEntry {
     pub id: AuditId,
     /// The account (tenant) it belongs to.
     pub account_id: AccountId,
-    /// Who acted.
-    pub actor_id: UserId,
+    /// Who acted; `None` for the host platform's service API (`metadata.actor: "service"`).
+    pub actor_id: Option<UserId>,
     /// What was done.
     pub action: AuditAction,
     /// The room, message or user acted upon, as a string id.

@@ -42,6 +42,11 @@ pub enum Action {
     EditMessage,
     /// Soft-delete a message; `own` means the caller sent it.
     DeleteMessage,
+    /// List the account's inactive users in the directory (`include_inactive`); active ones
+    /// are listed for everyone.
+    ViewInactiveUsers,
+    /// List every team room of the account, member or not (`scope=account`).
+    ViewAccountRooms,
 }
 
 impl Action {
@@ -60,13 +65,19 @@ impl Action {
         Action::MarkRead,
         Action::EditMessage,
         Action::DeleteMessage,
+        Action::ViewInactiveUsers,
+        Action::ViewAccountRooms,
     ];
 
     /// Actions about the account as a whole: no room facts apply.
     pub fn is_account_level(self) -> bool {
         matches!(
             self,
-            Action::CreateRoom | Action::CreateDm | Action::ViewAudit
+            Action::CreateRoom
+                | Action::CreateDm
+                | Action::ViewAudit
+                | Action::ViewInactiveUsers
+                | Action::ViewAccountRooms
         )
     }
 
@@ -199,6 +210,14 @@ pub fn decide(action: Action, s: &Subject) -> Decision {
             Admin => Allow,
             Supervisor | Agent => forbidden("only admins read the audit log"),
         },
+        Action::ViewInactiveUsers => match s.account_role {
+            Admin | Supervisor => Allow,
+            Agent => forbidden("only admins and supervisors list inactive users"),
+        },
+        Action::ViewAccountRooms => match s.account_role {
+            Admin | Supervisor => Allow,
+            Agent => forbidden("only admins and supervisors list every room of the account"),
+        },
         _ => {
             // Room-level: a room is visible to its members and to the account's managers.
             if s.membership.is_none() && !manager {
@@ -246,7 +265,11 @@ pub fn decide(action: Action, s: &Subject) -> Decision {
                     (true, _, _) | (_, Some(Owner | Moderator), _) => Allow,
                     _ => forbidden("only the sender, room owners/moderators and managers delete"),
                 },
-                Action::CreateRoom | Action::CreateDm | Action::ViewAudit => NOT_FOUND,
+                Action::CreateRoom
+                | Action::CreateDm
+                | Action::ViewAudit
+                | Action::ViewInactiveUsers
+                | Action::ViewAccountRooms => NOT_FOUND,
             }
         }
     }

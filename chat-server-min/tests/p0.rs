@@ -195,6 +195,11 @@ enum Endpoint {
     Healthz,
     Metrics,
     OpenApi,
+    // v1.1
+    ListUsers,
+    ListUsersInactive,
+    GetUser,
+    ListAccountRooms,
 }
 
 /// Expected status of `who` on `e`: a token whose `nbf` is in the future is refused like an
@@ -241,6 +246,11 @@ fn expected(e: Endpoint) -> [u16; 11] {
         ProvisionUser | SetEntitlements | GetEntitlements => [T, T, T, T, T, T, T, T, T, T, 200],
         // Operations endpoints need no token and ignore any.
         Healthz | Metrics | OpenApi => [200; 11],
+        ListUsers => [T, T, T, T, 403, 200, 200, 200, 200, 200, 401],
+        ListUsersInactive => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        // Other ids: user 12 exists only in account b.
+        GetUser => [T, T, T, T, 403, 404, 200, 200, 200, 200, 401],
+        ListAccountRooms => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
     }
 }
 
@@ -353,10 +363,18 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         Healthz => (Method::GET, "/healthz".into(), None),
         Metrics => (Method::GET, "/metrics".into(), None),
         OpenApi => (Method::GET, "/api/v1/openapi.json".into(), None),
+        ListUsers => (Method::GET, format!("{base}/users?q=u"), None),
+        ListUsersInactive => (
+            Method::GET,
+            format!("{base}/users?include_inactive=true"),
+            None,
+        ),
+        GetUser => (Method::GET, format!("{base}/users/{member}"), None),
+        ListAccountRooms => (Method::GET, format!("{base}/rooms?scope=account"), None),
     }
 }
 
-const ENDPOINTS: [Endpoint; 28] = [
+const ENDPOINTS: [Endpoint; 32] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -385,6 +403,10 @@ const ENDPOINTS: [Endpoint; 28] = [
     Endpoint::Healthz,
     Endpoint::Metrics,
     Endpoint::OpenApi,
+    Endpoint::ListUsers,
+    Endpoint::ListUsersInactive,
+    Endpoint::GetUser,
+    Endpoint::ListAccountRooms,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,6 +514,7 @@ async fn p0_table() {
                         action: Some(action),
                         actor_id: None,
                         target_id: Some(target.clone()),
+                        ..AuditFilter::default()
                     };
                     let page = s
                         .chat

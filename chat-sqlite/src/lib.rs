@@ -33,6 +33,8 @@
 //!   `pointers` (read pointers and counters), then its audit, notification and event rows.
 //! * `event_log`: appending, replaying and pruning the event log.
 //! * `audiences`: who an event goes to, and the writer's memo of each room's members.
+//! * `directory`: the directory's search index (folded sort key and search keys), kept by
+//!   directory writes, read by the listing and search.
 //! * `rows`: rows to domain values; `migrate` and `migrations/`: the schema; `error`: SQLite's
 //!   errors as the store's.
 
@@ -40,6 +42,7 @@
 
 mod audiences;
 mod checkpoint;
+mod directory;
 mod error;
 mod event_log;
 mod migrate;
@@ -59,13 +62,13 @@ use async_trait::async_trait;
 use chat_core::events::{LogSlice, Payload};
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
 use chat_core::model::{
-    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomSummary,
-    RoomUnread,
+    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomOverview,
+    RoomSummary, RoomUnread,
 };
 use chat_core::store::{
-    AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember, DecideRoom,
-    MemberScope, MessageAccess, NotificationPosition, RoomAccess, RoomPosition, RoomScope,
-    UserScope, Window, Write,
+    AccountRoomsScope, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember,
+    DecideRoom, DirectoryPosition, DirectoryScope, DirectorySearch, MemberScope, MessageAccess,
+    NotificationPosition, RoomAccess, RoomPosition, RoomScope, UserScope, Window, Write,
 };
 
 pub use migrate::SCHEMA_VERSION;
@@ -359,5 +362,35 @@ impl ChatStore for SqliteStore {
             }
         }
         Ok(committed)
+    }
+
+    async fn list_directory(
+        &self,
+        scope: &DirectoryScope,
+        search: Option<&DirectorySearch>,
+        after: Option<DirectoryPosition>,
+        limit: u32,
+    ) -> Result<Vec<DirectoryEntry>> {
+        let (account, inactive, search) =
+            (scope.account(), scope.include_inactive(), search.cloned());
+        self.db
+            .readers
+            .read(move |c| {
+                directory::list(c, account, inactive, search.as_ref(), after.as_ref(), limit)
+            })
+            .await
+    }
+
+    async fn list_account_rooms(
+        &self,
+        scope: &AccountRoomsScope,
+        after: Option<RoomPosition>,
+        limit: u32,
+    ) -> Result<Vec<RoomOverview>> {
+        let account = scope.account();
+        self.db
+            .readers
+            .read(move |c| reads::list_account_rooms(c, account, after, limit))
+            .await
     }
 }

@@ -17,7 +17,20 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
         6,
         include_str!("../migrations/006_unread_from_pointers.sql"),
     ),
+    (7, include_str!("../migrations/007_directory_search.sql")),
+    (8, include_str!("../migrations/008_audit_time_range.sql")),
+    (9, include_str!("../migrations/009_service_audit.sql")),
 ];
+
+/// The data step of a migration that SQL alone cannot do, run after its script in the same
+/// transaction.
+fn data_step(version: u32, tx: &Connection) -> rusqlite::Result<()> {
+    match version {
+        // The folded names and search keys are Rust (chat_core::fold).
+        7 => crate::directory::backfill(tx),
+        _ => Ok(()),
+    }
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -45,6 +58,7 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, Stri
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| e.to_string())?;
         tx.execute_batch(sql)
+            .and_then(|()| data_step(*version, &tx))
             .and_then(|()| tx.pragma_update(None, "user_version", version))
             .and_then(|()| tx.commit())
             .map_err(|e| format!("migration {version} failed: {e}"))?;
@@ -145,5 +159,177 @@ mod data_tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(unread, vec![(1, 0), (2, 3), (3, 10)]);
+    }
+}
+
+#[cfg(test)]
+mod v11_tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str, args: &[rusqlite::types::Value]) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+        .join(" | ")
+    }
+
+    /// Migration 007 indexes the names already in the directory, folded.
+    #[test]
+    fn migration_7_backfills_the_search_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO internal_chat_directory (account_id, user_id, name, role, active, last_seen_at) VALUES \
+               (1, 1, 'Maria João Silva', 'agent', 1, 0), (1, 2, NULL, 'agent', 1, 0), \
+               (2, 1, 'Conceição', 'admin', 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let words: Vec<(i64, String, i64)> = conn
+            .prepare("SELECT account_id, word, user_id FROM internal_chat_directory_words ORDER BY 1, 2, 3")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            words,
+            vec![
+                (1, "joao silva".into(), 1),
+                (1, "maria joao silva".into(), 1),
+                (1, "silva".into(), 1),
+                (2, "conceicao".into(), 1),
+            ]
+        );
+        let keys: Vec<String> = conn
+            .prepare("SELECT sort_key FROM internal_chat_directory ORDER BY account_id, user_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(keys, vec!["maria joao silva", "", "conceicao"]);
+    }
+
+    /// Neither the directory listing nor a search reads the whole directory: the listing walks
+    /// `idx_directory_sort` from the cursor, a search seeks the words' primary key for the
+    /// prefix range, picks the page there and reads only its entries by the directory's
+    /// primary key.
+    #[test]
+    fn directory_reads_are_served_by_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let (list, search) = crate::directory::plans(&conn);
+        let (list, search) = (list.join(" | "), search.join(" | "));
+        println!("list: {list}\nsearch: {search}");
+        assert!(list.contains("idx_directory_sort"), "{list}");
+        assert!(
+            !list.contains("SCAN d ") && !list.ends_with("SCAN d"),
+            "{list}"
+        );
+        // The page is picked from the key range (a co-routine of at most `limit` rows), then
+        // only its entries are read from the directory.
+        assert!(
+            search.starts_with(
+                "CO-ROUTINE m | SEARCH w USING PRIMARY KEY (account_id=? AND word>? AND word<?)"
+            ),
+            "{search}"
+        );
+        assert!(
+            search.contains("SEARCH d USING PRIMARY KEY (account_id=? AND user_id=?)"),
+            "{search}"
+        );
+        assert!(
+            !search.contains("SCAN d") && !search.contains("SCAN w"),
+            "{search}"
+        );
+    }
+
+    /// The audit listing with a time range seeks `idx_audit_account_created_id`; the
+    /// account-wide room list finds the account's team rooms by `idx_rooms_account_type`.
+    #[test]
+    fn audit_range_and_account_rooms_are_served_by_indexes() {
+        use rusqlite::types::Value::{Integer, Null};
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let audit = plan(
+            &conn,
+            crate::reads::AUDIT_SQL,
+            &[
+                Integer(1),
+                Null,
+                Null,
+                Null,
+                Null,
+                Null,
+                Integer(50),
+                Integer(0),
+                Integer(10),
+            ],
+        );
+        println!("audit: {audit}");
+        assert!(
+            audit.contains(
+                "idx_audit_account_created_id (account_id=? AND created_at>? AND created_at<?)"
+            ),
+            "{audit}"
+        );
+        assert!(!audit.contains("TEMP B-TREE"), "{audit}");
+        let rooms = plan(
+            &conn,
+            crate::reads::ACCOUNT_ROOMS_SQL,
+            &[Integer(1), Null, Null, Integer(50)],
+        );
+        println!("rooms: {rooms}");
+        assert!(
+            rooms.contains("SEARCH r USING INDEX idx_rooms_account_type (account_id=? AND type=?)"),
+            "{rooms}"
+        );
+        assert!(!rooms.contains("SCAN"), "{rooms}");
+    }
+}
+
+#[cfg(test)]
+mod v11_audit_tests {
+    use super::*;
+
+    /// 009 keeps every audit row and index, and lets `actor_id` be NULL (the service API's).
+    #[test]
+    fn migration_9_keeps_the_audit_and_allows_no_actor() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 8).unwrap();
+        conn.execute_batch(
+            "INSERT INTO internal_chat_audit (id, account_id, actor_id, action, target_id, metadata, created_at) \
+               VALUES (x'01', 1, 7, 'room.created', 'r', '{}', 5), (x'02', 2, 8, 'room.updated', 's', '{\"a\":1}', 6);",
+        )
+        .unwrap();
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO internal_chat_audit VALUES (x'03', 1, NULL, 'user.updated', '9', '{}', 7)"
+            )
+            .is_err());
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(i64, Option<i64>, String, String, i64)> = conn
+            .prepare("SELECT account_id, actor_id, action, metadata, created_at FROM internal_chat_audit ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, Some(7), "room.created".into(), "{}".into(), 5),
+                (2, Some(8), "room.updated".into(), "{\"a\":1}".into(), 6),
+            ]
+        );
+        conn.execute_batch(
+            "INSERT INTO internal_chat_audit VALUES (x'03', 1, NULL, 'user.updated', '9', '{}', 7)",
+        )
+        .unwrap();
     }
 }

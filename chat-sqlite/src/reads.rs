@@ -3,8 +3,8 @@
 
 use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
 use chat_core::model::{
-    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomRole,
-    RoomSummary, RoomUnread,
+    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomOverview,
+    RoomRole, RoomSummary, RoomUnread,
 };
 use chat_core::store::{
     AuditFilter, AuditPosition, MessageAccess, NotificationPosition, RoomAccess, RoomPosition,
@@ -281,27 +281,73 @@ pub(crate) fn list_audit(
         Some(p) => (Some(p.created_at.0), Some(p.id.0)),
         None => (None, None),
     };
-    c.prepare_cached(
-        "SELECT id, account_id, actor_id, action, target_id, metadata, created_at FROM internal_chat_audit \
-         WHERE account_id = ?1 \
-           AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR actor_id = ?3) AND (?4 IS NULL OR target_id = ?4) \
-           AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6)) \
-         ORDER BY created_at DESC, id DESC LIMIT ?7",
-    )?
-    .query_map(
-        params![
-            account.0,
-            f.action.map(|a| a.as_str()),
-            f.actor_id.map(|u| u.0),
-            f.target_id.as_deref(),
-            at,
-            id,
-            limit
-        ],
-        rows::audit,
-    )?
-    .collect()
+    // The time range is always bound (the whole of time without `from`/`to`), so that it is a
+    // range of idx_audit_account_created_id rather than a filter; a cursor lowers its upper
+    // end too, so a deep page seeks to its place instead of walking the newer entries.
+    let upper =
+        f.to.map_or(i64::MAX, |t| t.0)
+            .min(at.map_or(i64::MAX, |a| a.saturating_add(1)));
+    c.prepare_cached(AUDIT_SQL)?
+        .query_map(
+            params![
+                account.0,
+                f.action.map(|a| a.as_str()),
+                f.actor_id.map(|u| u.0),
+                f.target_id.as_deref(),
+                at,
+                id,
+                limit,
+                f.from.map_or(i64::MIN, |t| t.0),
+                upper,
+            ],
+            rows::audit,
+        )?
+        .collect()
 }
+
+/// The audit listing: newest first by (`created_at`, `id`), in `[?8, ?9)`.
+pub(crate) const AUDIT_SQL: &str = "SELECT id, account_id, actor_id, action, target_id, metadata, created_at \
+     FROM internal_chat_audit \
+     WHERE account_id = ?1 AND created_at >= ?8 AND created_at < ?9 \
+       AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR actor_id = ?3) AND (?4 IS NULL OR target_id = ?4) \
+       AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6)) \
+     ORDER BY created_at DESC, id DESC LIMIT ?7";
+
+/// Every live team room of the account by activity, with member counts. The account's team
+/// rooms are found by the seed index `idx_rooms_account_type` and sorted (an account has
+/// hundreds of rooms, not millions): an index on the activity would cost every send an index
+/// update, for a manager's listing.
+pub(crate) fn list_account_rooms(
+    c: &Connection,
+    account: AccountId,
+    after: Option<RoomPosition>,
+    limit: u32,
+) -> rusqlite::Result<Vec<RoomOverview>> {
+    let (at, id) = match after {
+        Some(p) => (Some(p.activity_at.0), Some(p.room.0)),
+        None => (None, None),
+    };
+    c.prepare_cached(ACCOUNT_ROOMS_SQL)?
+        .query_map(params![account.0, at, id, limit], |row| {
+            Ok(RoomOverview {
+                room: rows::room(row, 0)?,
+                member_count: row.get(9)?,
+            })
+        })?
+        .collect()
+}
+
+/// See [`list_account_rooms`].
+pub(crate) const ACCOUNT_ROOMS_SQL: &str = concat!(
+    "SELECT ",
+    room_cols!(),
+    ", (SELECT COUNT(*) FROM internal_chat_members mb WHERE mb.room_id = r.id AND mb.account_id = ?1), \
+            COALESCE(r.last_message_at, r.created_at) AS activity \
+     FROM internal_chat_rooms r \
+     WHERE r.account_id = ?1 AND r.type = 'room' AND r.archived_at IS NULL \
+       AND (?2 IS NULL OR activity < ?2 OR (activity = ?2 AND r.id < ?3)) \
+     ORDER BY activity DESC, r.id DESC LIMIT ?4"
+);
 
 pub(crate) fn list_notifications(
     c: &Connection,

@@ -113,7 +113,7 @@ pub(crate) fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         id: AuditId(row.get::<_, Uuid>(0)?),
         account_id: AccountId(row.get(1)?),
-        actor_id: UserId(row.get(2)?),
+        actor_id: row.get::<_, Option<i64>>(2)?.map(UserId),
         action: enum_col(row, 3, AuditAction::parse)?,
         target_id: row.get(4)?,
         metadata: serde_json::from_str(&metadata).map_err(|_| bad(5, "metadata is not JSON"))?,

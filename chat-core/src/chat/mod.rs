@@ -12,6 +12,7 @@
 mod access;
 mod admin;
 mod admission;
+mod directory;
 mod history;
 mod members;
 mod messages;
@@ -28,6 +29,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
+pub use directory::{DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS};
 pub use history::Anchor;
 pub use messages::NewMessage;
 pub use rooms::NewRoom;
@@ -198,7 +200,7 @@ fn audit(
     AuditEntry {
         id: AuditId::new(),
         account_id: actor.account,
-        actor_id: actor.user,
+        actor_id: Some(actor.user),
         action,
         target_id: target,
         metadata,

@@ -38,7 +38,7 @@ use crate::events::{Event, EventDraft, LogSlice};
 use crate::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use crate::model::{
     AuditAction, AuditEntry, DirectoryEntry, Entitlements, Message, Notification, ReadState, Room,
-    RoomDetail, RoomRole, RoomSummary, RoomUnread,
+    RoomDetail, RoomOverview, RoomRole, RoomSummary, RoomUnread,
 };
 
 /// A room as seen by one user: the facts the policy engine needs.
@@ -160,6 +160,67 @@ pub struct AuditFilter {
     pub actor_id: Option<UserId>,
     /// Only entries about this target.
     pub target_id: Option<String>,
+    /// Only entries created at or after this time (inclusive).
+    pub from: Option<Timestamp>,
+    /// Only entries created before this time (exclusive).
+    pub to: Option<Timestamp>,
+}
+
+/// Permission to read one account's directory, with or without its inactive users. Built
+/// only by the facade, after the policy engine allowed inactive users (managers only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryScope {
+    account: AccountId,
+    include_inactive: bool,
+}
+
+impl DirectoryScope {
+    pub(crate) fn new(account: AccountId, include_inactive: bool) -> Self {
+        Self {
+            account,
+            include_inactive,
+        }
+    }
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    /// Whether inactive users are listed too.
+    pub fn include_inactive(&self) -> bool {
+        self.include_inactive
+    }
+}
+
+/// A directory search: entries whose name has a word starting with `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectorySearch {
+    /// The folded query ([`crate::fold::fold`]); never empty.
+    pub prefix: String,
+}
+
+/// Keyset position in the directory: entries strictly after this one by (sort key, user id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryPosition {
+    /// [`crate::fold::sort_key`] of the last entry seen.
+    pub sort_key: String,
+    /// Its user id, breaking ties.
+    pub user: UserId,
+}
+
+/// Permission to list every team room of one account (managers). Built only by the facade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRoomsScope {
+    account: AccountId,
+}
+
+impl AccountRoomsScope {
+    pub(crate) fn new(account: AccountId) -> Self {
+        Self { account }
+    }
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
 }
 
 /// Which messages of a room a page holds, by `seq`. Both return the page newest first.
@@ -232,7 +293,16 @@ pub enum Precondition {
     },
     /// The message exists in the account and is not deleted.
     MessageLive(MessageId),
+    /// The user's directory entry has exactly this name, role and active flag (`None`: the
+    /// user is not in the account's directory) — what the service API's audit entry about a
+    /// change was decided from.
+    DirectoryIs(UserId, Option<DirectoryFacts>),
+    /// The account's entitlements are exactly these (defaults when never set).
+    EntitlementsAre(Entitlements),
 }
+
+/// The parts of a directory entry the service API sets: name, role, active.
+pub type DirectoryFacts = (Option<String>, crate::model::AccountRole, bool);
 
 /// The change a [`Write`] makes. Field semantics are part of the backend contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -612,4 +682,28 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// Applies a write atomically (see the module docs).
     async fn apply(&self, write: Write) -> StoreResult<Committed>;
+
+    /// Directory entries of the scope's account (inactive ones only if the scope includes
+    /// them), matching `search` if given, by ([`crate::fold::sort_key`] of the name, user id)
+    /// ascending, strictly after `after`. A search must be served by an index of the
+    /// entries' [`crate::fold::search_keys`] (a prefix range), never by reading the whole
+    /// directory; both are maintained in the transaction of every directory write
+    /// ([`Op::SeenUser`], [`Op::ProvisionUser`]).
+    async fn list_directory(
+        &self,
+        scope: &DirectoryScope,
+        search: Option<&DirectorySearch>,
+        after: Option<DirectoryPosition>,
+        limit: u32,
+    ) -> StoreResult<Vec<DirectoryEntry>>;
+
+    /// Every live team room of the scope's account (member or not; DMs never), by activity
+    /// (newest message, else creation) descending, then id descending, strictly after
+    /// `after`, each with its member count.
+    async fn list_account_rooms(
+        &self,
+        scope: &AccountRoomsScope,
+        after: Option<RoomPosition>,
+        limit: u32,
+    ) -> StoreResult<Vec<RoomOverview>>;
 }

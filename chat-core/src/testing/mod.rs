@@ -126,6 +126,15 @@ macro_rules! __conformance_tests {
             store_reads_are_scoped,
             store_list_messages_decided_reads_after_the_decision,
             store_room_detail_decided_reads_after_the_decision,
+            // v1.1: the directory, every room of the account, the audit's time range.
+            directory_search_folds_accents_and_case,
+            directory_search_follows_renames,
+            directory_pages_without_dup_or_skip,
+            directory_is_tenant_scoped,
+            directory_inactive_only_for_managers,
+            rooms_account_scope_lists_every_team_room,
+            audit_time_range_filters,
+            audit_service_changes,
         }
     };
 }

@@ -1,13 +1,25 @@
 //! `/audit` (admins).
 
 use chat_core::store::AuditFilter;
-use chat_core::{AuditAction, ChatError, UserId};
+use chat_core::{AuditAction, ChatError, Timestamp, UserId};
 use http::StatusCode;
 
 use super::{HandlerResult, UserCall};
 use crate::http::Reply;
 
-/// `GET /audit?action&actor_id&target_id&limit&cursor`: newest first.
+/// An RFC 3339 time parameter.
+fn time(c: &UserCall, name: &str) -> Result<Option<Timestamp>, ChatError> {
+    c.query
+        .get(name)?
+        .map(|v| {
+            Timestamp::parse_rfc3339(v)
+                .ok_or_else(|| ChatError::invalid(name, "must be an RFC 3339 time"))
+        })
+        .transpose()
+}
+
+/// `GET /audit?action&actor_id&target_id&from&to&limit&cursor`: newest first; `from`
+/// inclusive, `to` exclusive.
 pub async fn list(c: UserCall) -> HandlerResult {
     let action = c
         .query
@@ -20,6 +32,8 @@ pub async fn list(c: UserCall) -> HandlerResult {
         action,
         actor_id: c.query.int("actor_id")?.map(UserId),
         target_id: c.query.get("target_id")?.map(str::to_owned),
+        from: time(&c, "from")?,
+        to: time(&c, "to")?,
     };
     let page = c
         .app

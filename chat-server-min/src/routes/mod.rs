@@ -14,6 +14,7 @@ pub mod realtime;
 pub mod rooms;
 pub mod router;
 pub mod service;
+pub mod users;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -149,6 +150,8 @@ pub fn table() -> Vec<Route> {
         route!(GET "/api/v1/accounts/{account_id}/chat/notifications" => User realtime::list_notifications),
         route!(POST "/api/v1/accounts/{account_id}/chat/notifications/read" => User realtime::read_notifications),
         route!(PUT "/api/v1/accounts/{account_id}/chat/users/{user_id}" => Service service::provision_user),
+        route!(GET "/api/v1/accounts/{account_id}/chat/users" => User users::list),
+        route!(GET "/api/v1/accounts/{account_id}/chat/users/{user_id}" => User users::get),
         route!(PUT "/api/v1/accounts/{account_id}/chat/entitlements" => Service service::set_entitlements),
         route!(GET "/api/v1/accounts/{account_id}/chat/entitlements" => Service service::entitlements),
     ]

@@ -1,6 +1,6 @@
 //! `/rooms` and `/rooms/{room_id}`.
 
-use chat_core::{NewRoom, RoomId, RoomType, UserId};
+use chat_core::{ChatError, NewRoom, RoomId, RoomType, UserId};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -26,14 +26,25 @@ struct RenameRoom {
     name: String,
 }
 
-/// `GET /rooms?limit&cursor`.
+/// `GET /rooms?scope&limit&cursor`: the caller's rooms (`scope=member`, the default), or every
+/// team room of the account (`scope=account`, managers).
 pub async fn list(c: UserCall) -> HandlerResult {
-    let page = c
-        .app
-        .chat
-        .list_rooms(&c.actor, c.query.cursor()?, c.query.limit()?)
-        .await?;
-    Ok(Reply::json(StatusCode::OK, &page))
+    let (cursor, limit) = (c.query.cursor()?, c.query.limit()?);
+    match c.query.get("scope")? {
+        None | Some("member") => {
+            let page = c.app.chat.list_rooms(&c.actor, cursor, limit).await?;
+            Ok(Reply::json(StatusCode::OK, &page))
+        }
+        Some("account") => {
+            let page = c
+                .app
+                .chat
+                .list_account_rooms(&c.actor, cursor, limit)
+                .await?;
+            Ok(Reply::json(StatusCode::OK, &page))
+        }
+        Some(_) => Err(ChatError::invalid("scope", "must be member or account").into()),
+    }
 }
 
 /// `POST /rooms`: `201` new room or DM, `200` existing DM.

@@ -95,6 +95,7 @@ pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied
                    name = COALESCE(excluded.name, name), role = excluded.role, last_seen_at = excluded.last_seen_at",
                 params![a, user.0, name, role.as_str(), at.0],
             )?;
+            crate::directory::reindex(tx, account, *user).map_err(internal)?;
             Ok(Applied::Done)
         }
         Op::ProvisionUser(e) => {
@@ -106,6 +107,7 @@ pub(super) fn op(tx: &Connection, account: AccountId, op: &Op) -> Result<Applied
                    name = excluded.name, role = excluded.role, active = excluded.active",
                 params![a, e.user_id.0, e.name, e.role.as_str(), e.active, e.last_seen_at.0],
             )?;
+            crate::directory::reindex(tx, account, e.user_id).map_err(internal)?;
             Ok(Applied::Done)
         }
         Op::SetEntitlements(e) => {

@@ -188,7 +188,7 @@ fn perform(
         stmt.execute(params![
             e.id.0,
             account.0,
-            e.actor_id.0,
+            e.actor_id.map(|u| u.0),
             e.action.as_str(),
             e.target_id,
             e.metadata.to_string(),

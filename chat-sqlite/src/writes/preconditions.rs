@@ -94,6 +94,23 @@ pub(super) fn holds(
             "SELECT 1 FROM internal_chat_messages WHERE id = ?1 AND account_id = ?2 AND deleted_at IS NULL",
             params![id.0, a],
         ),
+        Precondition::DirectoryIs(user, facts) => {
+            let current: Option<(Option<String>, String, bool)> = tx
+                .prepare_cached("SELECT name, role, active FROM internal_chat_directory WHERE account_id = ?1 AND user_id = ?2")?
+                .query_row(params![a, user.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            let current = current.map(|(name, role, active)| {
+                (name, chat_core::model::AccountRole::parse(&role), active)
+            });
+            Ok(match (current, facts) {
+                (None, None) => true,
+                (Some((name, Some(role), active)), Some(f)) => (name, role, active) == *f,
+                _ => false,
+            })
+        }
+        Precondition::EntitlementsAre(e) => {
+            Ok(crate::reads::entitlements(tx, account)? == *e)
+        }
         // A precondition this backend does not know cannot be checked: refuse the write.
         _ => Ok(false),
     }

@@ -14,14 +14,17 @@ use super::TestBackend;
 use crate::events::{Audience, AudienceRule, Event, EventDraft, LogSlice, Payload};
 use crate::ids::{AccountId, MessageId, RoomId, UserId};
 use crate::model::{
-    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomSummary,
-    RoomUnread,
+    AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomOverview,
+    RoomSummary, RoomType, RoomUnread,
+};
+use crate::store::{
+    AccountRoomsScope, DirectoryPosition, DirectoryScope, DirectorySearch, StoreError,
+    StoreResult as Result, UserScope,
 };
 use crate::store::{
     Applied, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, MemberScope,
     MessageAccess, NotificationPosition, Op, RoomAccess, RoomPosition, RoomScope, Window, Write,
 };
-use crate::store::{StoreError, StoreResult as Result, UserScope};
 
 /// The in-memory store.
 #[derive(Default)]
@@ -248,8 +251,10 @@ impl ChatStore for MemoryStore {
             .iter()
             .filter(|e| e.account_id == scope.account())
             .filter(|e| filter.action.is_none_or(|a| e.action == a))
-            .filter(|e| filter.actor_id.is_none_or(|a| e.actor_id == a))
+            .filter(|e| filter.actor_id.is_none_or(|a| e.actor_id == Some(a)))
             .filter(|e| filter.target_id.as_ref().is_none_or(|t| &e.target_id == t))
+            .filter(|e| filter.from.is_none_or(|f| e.created_at >= f))
+            .filter(|e| filter.to.is_none_or(|t| e.created_at < t))
             .filter(|e| {
                 after
                     .as_ref()
@@ -318,6 +323,66 @@ impl ChatStore for MemoryStore {
             pruned_through: 0,
             last_id: *last_id,
         })
+    }
+
+    async fn list_directory(
+        &self,
+        scope: &DirectoryScope,
+        search: Option<&DirectorySearch>,
+        after: Option<DirectoryPosition>,
+        limit: u32,
+    ) -> Result<Vec<DirectoryEntry>> {
+        use crate::fold::{search_keys, sort_key};
+        let st = self.lock();
+        let key = |e: &DirectoryEntry| (sort_key(e.name.as_deref()), e.user_id);
+        let mut rows: Vec<DirectoryEntry> = st
+            .directory
+            .values()
+            .filter(|e| e.account_id == scope.account())
+            .filter(|e| scope.include_inactive() || e.active)
+            .filter(|e| {
+                search.is_none_or(|s| {
+                    search_keys(e.name.as_deref())
+                        .iter()
+                        .any(|k| k.starts_with(&s.prefix))
+                })
+            })
+            .filter(|e| {
+                after
+                    .as_ref()
+                    .is_none_or(|p| key(e) > (p.sort_key.clone(), p.user))
+            })
+            .cloned()
+            .collect();
+        rows.sort_by_key(key);
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    async fn list_account_rooms(
+        &self,
+        scope: &AccountRoomsScope,
+        after: Option<RoomPosition>,
+        limit: u32,
+    ) -> Result<Vec<RoomOverview>> {
+        let st = self.lock();
+        let mut rows: Vec<_> = st
+            .rooms
+            .values()
+            .filter(|r| r.room.account_id == scope.account() && !r.archived)
+            .filter(|r| r.room.kind == RoomType::Room)
+            .map(|r| (r.room.last_message_at.unwrap_or(r.room.created_at), r))
+            .filter(|(at, r)| after.is_none_or(|p| (*at, r.room.id) < (p.activity_at, p.room)))
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.0, r.1.room.id)));
+        Ok(rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, r)| RoomOverview {
+                room: r.room.clone(),
+                member_count: r.members.len() as i64,
+            })
+            .collect())
     }
 }
 

@@ -105,6 +105,15 @@ impl State {
             Precondition::MessageLive(m) => self
                 .message(account, *m)
                 .is_some_and(|(_, m)| m.deleted_at.is_none()),
+            Precondition::DirectoryIs(user, facts) => {
+                self.directory
+                    .get(&(account, *user))
+                    .map(|e| (e.name.clone(), e.role, e.active))
+                    == *facts
+            }
+            Precondition::EntitlementsAre(e) => {
+                self.entitlements.get(&account).copied().unwrap_or_default() == *e
+            }
         }
     }
 

@@ -85,8 +85,14 @@ impl Harness {
 
     fn see_audit(&mut self, u: usize, e: &AuditEntry) -> R {
         self.see_account(u, e.account_id)?;
-        self.see_user(u, e.actor_id)?;
-        if let Ok(room) = e.target_id.parse::<RoomId>() {
+        if let Some(actor) = e.actor_id {
+            self.see_user(u, actor)?;
+        }
+        if e.action == crate::model::AuditAction::EntitlementsUpdated {
+            // The target is the account itself.
+            let account = e.target_id.parse().map(crate::ids::AccountId);
+            self.see_account(u, account.map_err(|_| format!("odd audit target {e:?}"))?)?;
+        } else if let Ok(room) = e.target_id.parse::<RoomId>() {
             if self.model.room_index(room).is_some() {
                 self.see_room(u, room)?;
             } else {
@@ -381,7 +387,7 @@ impl Harness {
                 pair[1]
             );
         }
-        let mut got: Vec<(AuditAction, UserId, String)> = all
+        let mut got: Vec<(AuditAction, Option<UserId>, String)> = all
             .iter()
             .map(|e| (e.action, e.actor_id, e.target_id.clone()))
             .collect();
@@ -390,7 +396,7 @@ impl Harness {
             .iter()
             .filter(|(action, actor, target)| {
                 filter.action.is_none_or(|a| a == *action)
-                    && filter.actor_id.is_none_or(|a| a == *actor)
+                    && filter.actor_id.is_none_or(|a| Some(a) == *actor)
                     && filter.target_id.as_ref().is_none_or(|t| t == target)
             })
             .cloned()

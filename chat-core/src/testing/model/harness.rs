@@ -221,10 +221,19 @@ impl Harness {
             let plan = chat.entitlements(account).await.map_err(unexpected)?;
             ensure_eq!(plan, Entitlements::default(), "default entitlements");
         }
+        let mut model = Model::new();
+        // Provisioning is the service API's: audited with no actor.
+        for spec in USERS.iter() {
+            model.accounts[spec.account].audit.push((
+                AuditAction::UserProvisioned,
+                None,
+                spec.id.to_string(),
+            ));
+        }
         Ok(Self {
             chat,
             actors,
-            model: Model::new(),
+            model,
             seen: vec![BTreeSet::new(); USERS.len()],
         })
     }
@@ -248,6 +257,13 @@ impl Harness {
                 let now = self.chat.entitlements(ACCOUNTS[acc]).await;
                 ensure_eq!(now.map_err(unexpected)?, plan, "entitlements read back");
                 let a = &mut self.model.accounts[acc];
+                if (a.enabled, a.max_rooms, a.max_members) != (*enabled, *max_rooms, *max_members) {
+                    a.audit.push((
+                        AuditAction::EntitlementsUpdated,
+                        None,
+                        ACCOUNTS[acc].to_string(),
+                    ));
+                }
                 (a.enabled, a.max_rooms, a.max_members) = (*enabled, *max_rooms, *max_members);
                 return Ok(());
             }
@@ -259,6 +275,18 @@ impl Harness {
                     .provision_user(id.account, id.user, id.name.as_deref(), id.role, *active)
                     .await
                     .map_err(unexpected)?;
+                if self.model.active[u] != *active {
+                    let action = if *active {
+                        AuditAction::UserReactivated
+                    } else {
+                        AuditAction::UserDeactivated
+                    };
+                    self.model.accounts[USERS[u].account].audit.push((
+                        action,
+                        None,
+                        id.user.to_string(),
+                    ));
+                }
                 self.model.active[u] = *active;
                 let entry = self.chat.directory_entry(id.account, id.user).await;
                 let entry = entry

@@ -139,7 +139,7 @@ pub struct MAccount {
     pub max_rooms: Option<u32>,
     pub max_members: Option<u32>,
     /// (action, actor, target) of every audited action, in order.
-    pub audit: Vec<(AuditAction, UserId, String)>,
+    pub audit: Vec<(AuditAction, Option<UserId>, String)>,
 }
 
 /// What a DM request resolves to.
@@ -372,6 +372,6 @@ impl Model {
     }
 
     fn audit(&mut self, acc: usize, action: AuditAction, actor: UserId, target: String) {
-        self.accounts[acc].audit.push((action, actor, target));
+        self.accounts[acc].audit.push((action, Some(actor), target));
     }
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod concurrency;
+mod directory;
 mod entitlements;
 mod events;
 mod history;
@@ -16,6 +17,7 @@ mod validation;
 
 pub use audit::*;
 pub use concurrency::*;
+pub use directory::*;
 pub use entitlements::*;
 pub use events::*;
 pub use history::*;

@@ -39,7 +39,12 @@ fn cases(action: Action) -> Vec<Subject> {
 fn is_write(action: Action) -> bool {
     !matches!(
         action,
-        Action::ViewAudit | Action::ViewRoom | Action::ReadMessages | Action::MarkRead
+        Action::ViewAudit
+            | Action::ViewRoom
+            | Action::ReadMessages
+            | Action::MarkRead
+            | Action::ViewInactiveUsers
+            | Action::ViewAccountRooms
     )
 }
 
@@ -119,6 +124,10 @@ async fn run_case(w: &World, n: i64, action: Action, s: Subject) {
             .list_audit(actor, &AuditFilter::default(), None, None)
             .await
             .map(drop),
+        (Action::ViewInactiveUsers, ..) => {
+            c.list_users(actor, None, true, None, None).await.map(drop)
+        }
+        (Action::ViewAccountRooms, ..) => c.list_account_rooms(actor, None, None).await.map(drop),
         (Action::ViewRoom, Some(r), _) => c.get_room(actor, r).await.map(drop),
         (Action::RenameRoom, Some(r), _) => c.rename_room(actor, r, "renamed").await.map(drop),
         (Action::ArchiveRoom, Some(r), _) => c.archive_room(actor, r).await,
@@ -170,7 +179,13 @@ async fn run_actions(b: TestBackend, actions: &[Action]) {
 pub async fn policy_table_account_actions(b: TestBackend) {
     run_actions(
         b,
-        &[Action::CreateRoom, Action::CreateDm, Action::ViewAudit],
+        &[
+            Action::CreateRoom,
+            Action::CreateDm,
+            Action::ViewAudit,
+            Action::ViewInactiveUsers,
+            Action::ViewAccountRooms,
+        ],
     )
     .await;
 }
