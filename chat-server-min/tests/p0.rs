@@ -546,6 +546,7 @@ async fn p0_table() {
 
 /// Whether `path` is an instance of a route `template` (`{name}` matches one segment).
 fn matches_template(template: &str, path: &str) -> bool {
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
     let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
     t.len() == p.len()
         && t.iter()
