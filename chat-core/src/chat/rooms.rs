@@ -209,7 +209,11 @@ impl Chat {
                     meta,
                     now,
                 ));
-            self.commit(write).await?;
+            // The only precondition is the room being live: archived meanwhile, it is gone.
+            match self.commit(write).await {
+                Err(ChatError::Conflict(_)) => return Err(ChatError::NotFound),
+                other => other?,
+            };
         }
         Ok(detail)
     }
