@@ -128,6 +128,10 @@ pub struct ServerArgs {
     /// connections.
     #[arg(long, env = "CHAT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Seconds between the server's WebSocket pings; a connection that sends nothing (not
+    /// even a pong) for two intervals is closed (`keepalive_timeout`, 4000).
+    #[arg(long, env = "CHAT_WS_PING_INTERVAL_SECS", default_value_t = RealtimeConfig::default().ping_interval.as_secs())]
+    pub ws_ping_interval_secs: u64,
     /// Seconds after a user's last connection closes before they show as offline.
     #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
     pub presence_grace_secs: u64,
@@ -164,6 +168,7 @@ impl ServerArgs {
             .as_deref()
             .and_then(RealtimeConfig::parse_origins);
         config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
+        config.realtime.ping_interval = Duration::from_secs(self.ws_ping_interval_secs);
         if let Some(list) = self
             .cors_origins
             .as_deref()
