@@ -215,4 +215,23 @@ mod tests {
         assert!(parse_ttl("1y").is_err());
         assert!(parse_ttl("h").is_err());
     }
+
+    #[test]
+    fn ws_ping_interval_is_configurable_and_never_zero() {
+        let secret = vec![b'k'; 32];
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["chat-server-min"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).unwrap().server
+        };
+        let default = args(&[]).config(secret.clone()).unwrap();
+        assert_eq!(default.realtime.ping_interval, Duration::from_secs(30));
+        let short = args(&["--ws-ping-interval-secs", "4"])
+            .config(secret.clone())
+            .unwrap();
+        assert_eq!(short.realtime.ping_interval, Duration::from_secs(4));
+        assert!(args(&["--ws-ping-interval-secs", "0"])
+            .config(secret)
+            .is_err());
+    }
 }
