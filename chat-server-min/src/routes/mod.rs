@@ -6,6 +6,8 @@
 //! `auth`, `realtime`, `ops`), none of which looks back up here.
 
 pub mod audit;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod members;
 pub mod messages;
 pub mod ops;
