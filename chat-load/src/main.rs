@@ -12,9 +12,12 @@
 mod client;
 mod fanout;
 mod hello;
+mod hostile;
 mod phases;
+mod plot;
 mod report;
 mod setup;
+mod soak;
 mod spawn;
 
 use std::process::ExitCode;
@@ -40,6 +43,11 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: String,
     },
+    /// Mixed load for minutes, sampling the server's memory, fds, WAL, event log and p99
+    /// (slopes, CSV and SVG under --out).
+    Soak(soak::SoakArgs),
+    /// A normal client's p99 alone and beside slowloris sockets and idle WebSockets.
+    Hostile(hostile::HostileArgs),
     /// (Internal) the fan-out subscribers, run as a separate process by the main run.
     #[command(hide = true)]
     Subscribe {
@@ -143,6 +151,8 @@ fn main() -> ExitCode {
                 let tokens = text.lines().map(str::to_owned).collect();
                 fanout::subscribe(addr, account, room, tokens, want, timeout).await
             }
+            Some(Cmd::Soak(args)) => soak::run(args).await,
+            Some(Cmd::Hostile(args)) => hostile::run(args).await,
             None => phases::run(cli.run).await,
         }
     });

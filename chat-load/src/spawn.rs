@@ -31,6 +31,18 @@ impl Server {
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
     }
+
+    /// Open file descriptors of the process (sockets, database files), from `/proc` (Linux).
+    pub fn open_fds(&self) -> Option<u64> {
+        let pid = self.child.id()?;
+        let dir = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        Some(dir.count() as u64)
+    }
+
+    /// The server's database file (`None` for the hello server).
+    pub fn db_path(&self) -> Option<PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("load.db"))
+    }
 }
 
 fn sibling(name: &str) -> Result<PathBuf, String> {
@@ -68,6 +80,16 @@ async fn wait_healthy(http: &Http, addr: SocketAddr, path: &str) -> Result<(), S
 /// Starts `chat-server-min` on a free port over a temporary database, with rate limits out of
 /// the way (the load tool measures the server, not the limiter) and request logs off.
 pub async fn chat_server(http: &Http, secret: &str, service_token: &str) -> Result<Server, String> {
+    chat_server_with(http, secret, service_token, &[]).await
+}
+
+/// [`chat_server`] with more environment variables (`CHAT_*` settings of a mode), set last.
+pub async fn chat_server_with(
+    http: &Http,
+    secret: &str,
+    service_token: &str,
+    env: &[(&str, &str)],
+) -> Result<Server, String> {
     let bin = sibling("chat-server-min")?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let addr = free_port()?;
@@ -84,6 +106,7 @@ pub async fn chat_server(http: &Http, secret: &str, service_token: &str) -> Resu
         .env("CHAT_RATE_ACCOUNT_BURST", "1000000")
         .env("CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", "100000")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
