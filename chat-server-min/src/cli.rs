@@ -117,6 +117,10 @@ pub struct ServerArgs {
     /// origins (e.g. `https://hub.example.com`); unset: no CORS headers.
     #[arg(long, env = "CHAT_CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+    /// Host pages that may frame the chat (`/embed`) and the admin console (`/embed/admin`):
+    /// comma-separated exact origins; unset: none may (in `--dev`, the server's own `/dev`).
+    #[arg(long, env = "CHAT_EMBED_ORIGINS")]
+    pub embed_origins: Option<String>,
     /// Open realtime connections (WebSocket + SSE) per user.
     #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
     pub realtime_max_connections_per_user: usize,
@@ -171,6 +175,14 @@ impl ServerArgs {
         {
             config = config.with_cors_origins(list)?;
         }
+        if let Some(list) = self
+            .embed_origins
+            .as_deref()
+            .and_then(RealtimeConfig::parse_origins)
+        {
+            config = config.with_embed_origins(list)?;
+        }
+        config.dev = self.dev;
         config.max_connections = self.max_connections;
         config.header_read_timeout = Duration::from_secs(self.header_read_timeout_secs);
         config.validate()?;
