@@ -91,6 +91,9 @@ pub struct ServerArgs {
     /// checked (`token` puts it in tokens).
     #[arg(long, env = "CHAT_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Seconds of clock skew accepted on a user token's `exp` (and `nbf`).
+    #[arg(long, env = "CHAT_JWT_LEEWAY_SECS", default_value_t = 60)]
+    pub jwt_leeway_secs: u64,
     /// Bearer token of the service API; the service routes are disabled when unset.
     #[arg(long, env = "CHAT_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
@@ -155,6 +158,7 @@ impl ServerArgs {
             config = config.with_service_token(token)?;
         }
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        config.jwt_leeway_secs = self.jwt_leeway_secs;
         let set = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)

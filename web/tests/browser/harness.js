@@ -308,6 +308,21 @@ export async function startHost() {
     const url = new URL(req.url ?? "/", "http://host");
     const chat = url.searchParams.get("chat") ?? "";
     const view = url.searchParams.get("view") === "admin" ? "admin" : "chat";
+    if (url.pathname === "/attacker") {
+      // A page of another origin, framed next to the chat by the host: it tries to speak the
+      // host's part of the handshake to its sibling (the chat frame).
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Attacker</title></head><body><script>
+const fake = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2NiIsImFjY291bnRfaWQiOjEsInJvbGUiOiJhZG1pbiIsImV4cCI6NDEwMjQ0NDgwMH0.ZmFrZQ";
+const ch = new MessageChannel();
+setInterval(() => {
+  for (let i = 0; i < parent.frames.length; i++) {
+    try { parent.frames[i].postMessage({ type: "chat:init", v: 1, token: fake, accountId: 1 }, "*", i === 0 ? [ch.port2] : []); } catch {}
+  }
+}, 100);
+</script></body></html>`);
+      return;
+    }
     if (url.pathname !== "/") {
       res.writeHead(404).end();
       return;
