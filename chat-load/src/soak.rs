@@ -87,6 +87,9 @@ struct Sample {
     /// Seconds since the load started.
     t: f64,
     rss_mib: f64,
+    /// Anonymous memory (heap, stacks): RSS without the database's mapped pages, which
+    /// `CHAT_SQLITE_MMAP_MIB` counts in RSS as the file grows.
+    anon_mib: f64,
     fds: f64,
     wal_mib: f64,
     db_mib: f64,
@@ -377,6 +380,9 @@ async fn sample(
         let s = Sample {
             t: start.elapsed().as_secs_f64(),
             rss_mib: server.rss_kib().map_or(f64::NAN, |k| k as f64 / 1024.0),
+            anon_mib: server
+                .status_kib("RssAnon:")
+                .map_or(f64::NAN, |k| k as f64 / 1024.0),
             fds: server.open_fds().map_or(f64::NAN, |n| n as f64),
             wal_mib: file_mib(&wal),
             db_mib: file_mib(db),
@@ -388,8 +394,8 @@ async fn sample(
         };
         last = counts;
         eprintln!(
-            "soak {:>6.0}s  rss {:>6.1} MiB  fds {:>4}  wal {:>5.1} MiB  db {:>6.1} MiB  events {:>7}  p99 {:>6.1} ms  req {:>5}  err {}",
-            s.t, s.rss_mib, s.fds, s.wal_mib, s.db_mib, s.events, s.p99_ms, s.requests, s.errors
+            "soak {:>6.0}s  rss {:>6.1} MiB (anon {:>5.1})  fds {:>4}  wal {:>5.1} MiB  db {:>6.1} MiB  events {:>7}  p99 {:>6.1} ms  req {:>5}  err {}",
+            s.t, s.rss_mib, s.anon_mib, s.fds, s.wal_mib, s.db_mib, s.events, s.p99_ms, s.requests, s.errors
         );
         out.push(s);
         if start.elapsed() >= length {
@@ -418,8 +424,9 @@ pub fn slope_per_minute(points: &[(f64, f64)]) -> f64 {
 
 type Field = (&'static str, &'static str, fn(&Sample) -> f64);
 
-const FIELDS: [Field; 6] = [
+const FIELDS: [Field; 7] = [
     ("RSS", "MiB", |s| s.rss_mib),
+    ("anonymous RSS", "MiB", |s| s.anon_mib),
     ("open fds", "", |s| s.fds),
     ("WAL", "MiB", |s| s.wal_mib),
     ("database", "MiB", |s| s.db_mib),
@@ -430,13 +437,14 @@ const FIELDS: [Field; 6] = [
 fn report(args: &SoakArgs, samples: &[Sample], sh: &Shared) -> Result<(), String> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let mut csv = String::from(
-        "t_s,rss_mib,fds,wal_mib,db_mib,event_rows,p99_ms,requests,errors,ws_sessions\n",
+        "t_s,rss_mib,anon_mib,fds,wal_mib,db_mib,event_rows,p99_ms,requests,errors,ws_sessions\n",
     );
     for s in samples {
         csv.push_str(&format!(
-            "{:.1},{:.2},{},{:.3},{:.3},{},{:.2},{},{},{}\n",
+            "{:.1},{:.2},{:.2},{},{:.3},{:.3},{},{:.2},{},{},{}\n",
             s.t,
             s.rss_mib,
+            s.anon_mib,
             s.fds,
             s.wal_mib,
             s.db_mib,

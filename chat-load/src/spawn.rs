@@ -23,11 +23,16 @@ pub struct Server {
 impl Server {
     /// Resident memory of the process in KiB, from `/proc` (Linux).
     pub fn rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// A KiB field of `/proc/<pid>/status` (`VmRSS:`, `RssAnon:`…).
+    pub fn status_kib(&self, field: &str) -> Option<u64> {
         let pid = self.child.id()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))
+            .find(|l| l.starts_with(field))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
     }
