@@ -166,7 +166,13 @@ export class ChatApp extends HTMLElement {
   async #confirmDelete(messageId) {
     const store = /** @type {ChatStore} */ (this.store);
     const { t } = store.i18n;
-    if (await confirmDialog({ text: t("message.delete.confirm"), confirm: t("message.delete"), cancel: t("dialog.cancel") })) await store.remove(messageId);
+    // The article's actions show only while it has focus: keep them while the dialog is open so
+    // that focus can come back to "Apagar" when it closes.
+    const article = this.querySelector(`article[data-message-id="${CSS.escape(messageId)}"]`);
+    article?.classList.add("keep-actions");
+    const confirmed = await confirmDialog({ text: t("message.delete.confirm"), confirm: t("message.delete"), cancel: t("dialog.cancel") });
+    article?.classList.remove("keep-actions");
+    if (confirmed) await store.remove(messageId);
   }
 
   /** @param {KeyboardEvent} e */

@@ -70,6 +70,36 @@ export function openModal(dialog, initialFocus = null) {
     },
     { once: true },
   );
+  // A modal dialog makes the rest of this document inert, but inside a frame Tab would still
+  // leave for the host page: wrap it around the dialog's own controls.
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const items = focusables(dialog);
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const at = document.activeElement;
+    if (event.shiftKey && (at === first || !dialog.contains(at))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (at === last || !dialog.contains(at))) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
   dialog.showModal();
   if (initialFocus) initialFocus.focus();
+}
+
+/**
+ * The controls of a container that Tab reaches, in order.
+ *
+ * @param {HTMLElement} root
+ * @returns {HTMLElement[]}
+ */
+export function focusables(root) {
+  const selector = 'button, input, select, textarea, a[href], [tabindex]:not([tabindex="-1"])';
+  return /** @type {HTMLElement[]} */ ([...root.querySelectorAll(selector)]).filter(
+    (el) => !(/** @type {HTMLButtonElement} */ (el).disabled) && el.tabIndex >= 0 && el.getClientRects().length > 0,
+  );
 }

@@ -306,16 +306,22 @@ export class ChatHistory extends HTMLElement {
     const top = this.#scroller.getBoundingClientRect().top;
     for (const el of this.#feed.children) {
       const rect = el.getBoundingClientRect();
-      if (rect.bottom > top && el instanceof HTMLElement && el.tagName === "ARTICLE") return { el, offset: rect.top - top };
+      if (rect.bottom > top && el instanceof HTMLElement && el.tagName === "ARTICLE" && el.dataset.key) return { key: el.dataset.key, offset: rect.top - top };
     }
     return null;
   }
 
-  /** @param {{el: HTMLElement, offset: number}} anchor */
+  /**
+   * Puts the anchor back where it was. By key: its element may have been rebuilt meanwhile (a
+   * message that now continues the group of an older one loses its header).
+   *
+   * @param {{key: string, offset: number}} anchor
+   */
   #restoreAnchor(anchor) {
-    if (!anchor.el.isConnected) return;
+    const el = this.#rendered.get(anchor.key)?.el;
+    if (!el || !el.isConnected) return;
     const top = this.#scroller.getBoundingClientRect().top;
-    const delta = anchor.el.getBoundingClientRect().top - top - anchor.offset;
+    const delta = el.getBoundingClientRect().top - top - anchor.offset;
     if (delta !== 0) this.#scroller.scrollTop += delta;
   }
 

@@ -80,7 +80,7 @@ export async function roomByName(server, name) {
 export async function openRoom(frame, name) {
   await frame.click(`chat-room-list button[data-room-name="${name}"]`);
   await frame.waitForSelector(`#room-title:text-is("${name}")`);
-  await frame.waitForSelector('[role="feed"][aria-busy="false"]');
+  await frame.waitForSelector('[role="feed"][aria-busy="false"]', { state: "attached" });
 }
 
 /** Texts of the feed's messages. @param {Frame} frame */

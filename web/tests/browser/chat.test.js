@@ -191,7 +191,7 @@ test("keyboard only: change room, send, edit with ↑, cancel with Esc, delete w
   try {
     const alice = await openInstance(browser, server, { ...ALICE, ...PT });
     const { page, frame } = alice;
-    await frame.waitForSelector('[role=feed][aria-busy="false"]');
+    await frame.waitForSelector('[role=feed][aria-busy="false"]', { state: "attached" });
     // Tab from the host page into the frame until a room button has focus.
     for (let i = 0; i < 12 && !(await active(frame))?.room; i += 1) await page.keyboard.press("Tab");
     const first = await active(frame);
