@@ -15,7 +15,7 @@
 
 import { h, clear } from "./dom.js";
 import { buildRows } from "../lib/grouping.js";
-import { daySeparatorLabel, formatTime, isoString } from "../lib/time.js";
+import { dayKey, daySeparatorLabel, formatTime, isoString } from "../lib/time.js";
 import { canDeleteMessage, canEditMessage } from "../lib/permissions.js";
 import { mentionSegments } from "./text.js";
 
@@ -194,7 +194,7 @@ export class ChatHistory extends HTMLElement {
   #daySeparator(at) {
     const store = /** @type {ChatStore} */ (this.store);
     return h("div", { class: "day-separator" }, [
-      h("time", { datetime: isoString(at).slice(0, 10), text: daySeparatorLabel(at, { i18n: store.i18n, timeZone: store.timeZone }) }),
+      h("time", { datetime: dayKey(at, store.timeZone), text: daySeparatorLabel(at, { i18n: store.i18n, timeZone: store.timeZone }) }),
     ]);
   }
 

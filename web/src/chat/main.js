@@ -72,7 +72,11 @@ function boot() {
     start(message, message.port);
   };
   window.addEventListener("message", onMessage);
-  for (const origin of config.embedOrigins) {
+  // Where the browser tells the parent's origin (Chromium, Safari), post only there: the
+  // others would be refused anyway, each with a console error.
+  const ancestor = window.parent !== window ? location.ancestorOrigins?.[0] : undefined;
+  const targets = ancestor && config.embedOrigins.includes(ancestor) ? [ancestor] : config.embedOrigins;
+  for (const origin of targets) {
     try {
       host.postMessage(readyMessage(), origin);
     } catch {

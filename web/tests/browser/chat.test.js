@@ -66,6 +66,9 @@ test("two users: live delivery under 1 s, typing, presence, badges, one reconcil
     const dmButton = alice.frame.locator('chat-room-list button[data-room-name="Bob Agent"]');
     await until(async () => (await dmButton.getAttribute("class"))?.includes("unread"), 2000, "unread badge");
     assert.match((await dmButton.textContent()) ?? "", /1 mensagem não lida/);
+    // The host heard of it over the port: chat:notification (a DM) and chat:unread.
+    await alice.page.waitForSelector('.hub-toast:has-text("Mensagem direta de Bob Agent: pode ver o ticket?")', { timeout: 2000 });
+    await until(async () => Number(await alice.page.textContent(".hub-badge")) >= 1, 2000, "the host's unread badge");
     await dmButton.click();
     await alice.frame.waitForSelector('[role=feed] article:has-text("pode ver o ticket?")');
     await until(async () => !(await dmButton.getAttribute("class"))?.includes("unread"), 3000, "badge cleared when read");
