@@ -413,8 +413,12 @@ export class ChatStore extends EventTarget {
     const newest = items[items.length - 1];
     if (!newest) return;
     const roomId = timeline.roomId;
-    if (this.unread.room(roomId).unread === 0 && (this.#markedSeq.get(roomId) ?? -1) >= newest.seq) return;
     if ((this.#markedSeq.get(roomId) ?? -1) >= newest.seq) return;
+    // Nothing unread (the reader's own messages mark the room read for them): no request.
+    if (this.unread.room(roomId).unread === 0) {
+      this.#markedSeq.set(roomId, newest.seq);
+      return;
+    }
     this.#markedSeq.set(roomId, newest.seq);
     if (this.unread.markReadLocally(roomId, newest.seq)) this.#emitUnread();
     try {

@@ -194,6 +194,11 @@ test("markRead posts once per newest message and applies the server's state", as
   assert.equal(calls.filter((c) => c.name === "markRead").length, 1);
   assert.equal(calls.find((c) => c.name === "markRead")?.args[1], message(2, 4).id);
   assert.equal(store.unread.room(ROOM).unread, 0);
+  // Nothing unread: the reader's own new message needs no request.
+  const own = message(3, 3);
+  store.handleEvent({ id: 40, type: "message.created", account_id: 1, room_id: ROOM, ts: own.created_at, data: own });
+  await store.markRead();
+  assert.equal(calls.filter((c) => c.name === "markRead").length, 1);
 });
 
 test("removed from the open room: it leaves the list and another room opens", async () => {
