@@ -200,6 +200,8 @@ enum Endpoint {
     ListUsersInactive,
     GetUser,
     ListAccountRooms,
+    Stats,
+    AuditExport,
 }
 
 /// Expected status of `who` on `e`: a token whose `nbf` is in the future is refused like an
@@ -251,6 +253,8 @@ fn expected(e: Endpoint) -> [u16; 11] {
         // Other ids: user 12 exists only in account b.
         GetUser => [T, T, T, T, 403, 404, 200, 200, 200, 200, 401],
         ListAccountRooms => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        Stats => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        AuditExport => [T, T, T, T, 403, 200, 403, 403, 403, 200, 401],
     }
 }
 
@@ -264,6 +268,7 @@ fn audited(e: Endpoint, w: &World) -> Option<(String, AuditAction)> {
         RemoveMember => Some(("4".into(), AuditAction::MemberRemoved)),
         EditMine => Some((w.mine.to_string(), AuditAction::MessageEdited)),
         DeleteMessage => Some((w.theirs.to_string(), AuditAction::MessageDeleted)),
+        AuditExport => Some((w.a.to_string(), AuditAction::AuditExported)),
         _ => None,
     }
 }
@@ -371,10 +376,12 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         ),
         GetUser => (Method::GET, format!("{base}/users/{member}"), None),
         ListAccountRooms => (Method::GET, format!("{base}/rooms?scope=account"), None),
+        Stats => (Method::GET, format!("{base}/stats?range=month"), None),
+        AuditExport => (Method::GET, format!("{base}/audit/export?format=csv"), None),
     }
 }
 
-const ENDPOINTS: [Endpoint; 32] = [
+const ENDPOINTS: [Endpoint; 34] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -407,6 +414,8 @@ const ENDPOINTS: [Endpoint; 32] = [
     Endpoint::ListUsersInactive,
     Endpoint::GetUser,
     Endpoint::ListAccountRooms,
+    Endpoint::Stats,
+    Endpoint::AuditExport,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
