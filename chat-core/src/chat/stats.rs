@@ -76,17 +76,8 @@ impl Chat {
         let scope = StatsScope::new(actor.account);
         let now = Timestamp::now();
         let from = range.from(now);
-        let fine = self
-            .fine_buckets(&scope, fine_unit(range), from, now)
-            .await?;
         let unit = range.unit();
-        let mut series: Vec<Activity> = range.starts(now).map(Activity::empty).collect();
-        for b in &fine {
-            let i = ((unit.floor(b.start).0 - from.0) / unit.millis()) as usize;
-            if let Some(bucket) = series.get_mut(i) {
-                bucket.absorb(b);
-            }
-        }
+        let series = self.series(&scope, range, now).await?;
         let since = Timestamp(now.0 - BucketUnit::Day.millis());
         let totals = self.store.stats_totals(&scope, since).await?;
         Ok(Stats {
@@ -95,7 +86,7 @@ impl Chat {
             from,
             to: now,
             series: series
-                .into_iter()
+                .iter()
                 .map(|a| StatsPoint {
                     ts: a.start,
                     messages: a.messages,
@@ -105,6 +96,55 @@ impl Chat {
                 .collect(),
             totals,
         })
+    }
+
+    /// The range's buckets at `now`. For a month, a day that has ended is cached as a whole
+    /// once composed (the union of 24 hours' senders is the costly part of a month: done once
+    /// per day, not per request); the days not cached are composed from their hours.
+    async fn series(
+        &self,
+        scope: &StatsScope,
+        range: StatsRange,
+        now: Timestamp,
+    ) -> Result<Vec<Arc<Activity>>> {
+        let (unit, fine) = (range.unit(), fine_unit(range));
+        let starts: Vec<Timestamp> = range.starts(now).collect();
+        if unit == fine {
+            return self.fine_buckets(scope, fine, starts[0], now).await;
+        }
+        let ended = |start: Timestamp| start.0 + unit.millis() + STATS_GRACE_MS <= now.0;
+        let key = |start: Timestamp| (scope.account(), unit, start.0);
+        let mut out: Vec<Option<Arc<Activity>>> = starts
+            .iter()
+            .map(|&s| ended(s).then(|| self.stats_cache.0.get(&key(s))).flatten())
+            .collect();
+        let first_missing = out.iter().position(Option::is_none).unwrap_or(out.len());
+        let Some(&read_from) = starts.get(first_missing) else {
+            return Ok(out.into_iter().flatten().collect());
+        };
+        let mut composed: Vec<Activity> = starts[first_missing..]
+            .iter()
+            .map(|&s| Activity::empty(s))
+            .collect();
+        for b in self.fine_buckets(scope, fine, read_from, now).await? {
+            let i = ((unit.floor(b.start).0 - read_from.0) / unit.millis()) as usize;
+            if let Some(day) = composed.get_mut(i) {
+                // The union of the hours' senders is made once per day below, not per hour.
+                day.messages += b.messages;
+                day.rooms_created += b.rooms_created;
+                day.senders.extend_from_slice(&b.senders);
+            }
+        }
+        for (i, mut day) in composed.into_iter().enumerate() {
+            day.senders.sort_unstable();
+            day.senders.dedup();
+            let day = Arc::new(day);
+            if ended(day.start) {
+                self.stats_cache.0.insert(key(day.start), day.clone());
+            }
+            out[first_missing + i] = Some(day);
+        }
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Every `unit` bucket from `from` to the one holding `now`, from the cache where ended,
