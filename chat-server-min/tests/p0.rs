@@ -202,6 +202,13 @@ enum Endpoint {
     ListAccountRooms,
     Stats,
     AuditExport,
+    // The web client: public, tokens ignored.
+    EmbedPage,
+    AdminPage,
+    EmbedJs,
+    Asset,
+    DevPage,
+    DevToken,
 }
 
 /// Expected status of `who` on `e`: a token whose `nbf` is in the future is refused like an
@@ -255,6 +262,15 @@ fn expected(e: Endpoint) -> [u16; 11] {
         ListAccountRooms => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
         Stats => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
         AuditExport => [T, T, T, T, 403, 200, 403, 403, 403, 200, 401],
+        // Pages and the host helper need no token and ignore any; a page is served when its
+        // file is in web/pages/.
+        EmbedPage => [page_status("embed"); 11],
+        AdminPage => [page_status("admin"); 11],
+        EmbedJs => [200; 11],
+        // An asset name that no file hashes to.
+        Asset => [404; 11],
+        // Dev mode only: this server is not in it.
+        DevPage | DevToken => [404; 11],
     }
 }
 
@@ -378,10 +394,20 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         ListAccountRooms => (Method::GET, format!("{base}/rooms?scope=account"), None),
         Stats => (Method::GET, format!("{base}/stats?range=month"), None),
         AuditExport => (Method::GET, format!("{base}/audit/export?format=csv"), None),
+        EmbedPage => (Method::GET, "/embed".into(), None),
+        AdminPage => (Method::GET, "/embed/admin".into(), None),
+        EmbedJs => (Method::GET, "/embed.js".into(), None),
+        Asset => (Method::GET, "/assets/app.000000000000.js".into(), None),
+        DevPage => (Method::GET, "/dev".into(), None),
+        DevToken => (
+            Method::POST,
+            "/dev/token".into(),
+            Some(json!({"account_id": 1, "user_id": 1, "role": "admin"})),
+        ),
     }
 }
 
-const ENDPOINTS: [Endpoint; 34] = [
+const ENDPOINTS: [Endpoint; 40] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -416,7 +442,23 @@ const ENDPOINTS: [Endpoint; 34] = [
     Endpoint::ListAccountRooms,
     Endpoint::Stats,
     Endpoint::AuditExport,
+    Endpoint::EmbedPage,
+    Endpoint::AdminPage,
+    Endpoint::EmbedJs,
+    Endpoint::Asset,
+    Endpoint::DevPage,
+    Endpoint::DevToken,
 ];
+
+/// `200` when `web/pages/{name}.html` exists (the route serves it), else `404`.
+fn page_status(name: &str) -> u16 {
+    let file = format!("{}/../web/pages/{name}.html", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&file).exists() {
+        200
+    } else {
+        404
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn p0_table() {
@@ -464,9 +506,16 @@ async fn p0_table() {
             let Some(res) = res else {
                 continue;
             };
+            // Everything is per caller and never stored, but the public host helper
+            // (revalidated with its ETag).
+            let cache = if e == Endpoint::EmbedJs && res.status == 200 {
+                "no-cache"
+            } else {
+                "no-store"
+            };
             assert_eq!(
                 res.header("cache-control").as_deref(),
-                Some("no-store"),
+                Some(cache),
                 "{cell}"
             );
             assert_eq!(
