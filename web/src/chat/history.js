@@ -50,7 +50,7 @@ export class ChatHistory extends HTMLElement {
     this.store = store;
     store.addEventListener("timeline", (e) => this.#onTimeline(/** @type {CustomEvent} */ (e).detail?.reason ?? "live"));
     store.addEventListener("arrival", () => {
-      if (!this.#atBottom()) {
+      if (!this.#atBottom() || !store.timeline?.atLatest) {
         this.#newCount += 1;
         this.#renderNewButton();
       }

@@ -148,7 +148,7 @@ function start(init, port) {
         break;
       }
       case "chat:open":
-        if (store.rooms.has(message.room_id)) void store.openRoom(message.room_id);
+        void store.openFromHost(message.room_id);
         break;
       case "chat:open-dm":
         void store.openDm(message.user_id);

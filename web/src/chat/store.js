@@ -274,6 +274,17 @@ export class ChatStore extends EventTarget {
     await this.#loadPage(timeline, timeline.reset(around ? { around } : "first_unread"), "open");
   }
 
+  /**
+   * The host asked for a room (`chat:open`): open it, fetching it first when the list does not
+   * have it yet (the reader was just added); a room the reader cannot see is ignored.
+   *
+   * @param {string} roomId
+   */
+  async openFromHost(roomId) {
+    if (!this.rooms.has(roomId)) await this.#learnRoom(roomId);
+    if (this.rooms.has(roomId)) await this.openRoom(roomId);
+  }
+
   /** @param {"older" | "newer"} side */
   async loadMore(side) {
     const timeline = this.timeline;
@@ -583,16 +594,17 @@ export class ChatStore extends EventTarget {
       case "message.created": {
         /** @type {Message} */
         const message = data;
+        const fresh = !this.#recent.has(message.id);
         this.#recent.set(message.id, message);
         if (this.#recent.size > 200) this.#recent.delete(/** @type {string} */ (this.#recent.keys().next().value));
         if (this.typingState.clear(message.room_id, message.sender_id) && message.room_id === this.currentRoomId) this.#emit("typing");
         if (!this.rooms.has(message.room_id)) void this.#learnRoom(message.room_id);
         this.#touchRoom(message);
         if (this.unread.applyEvent(event)) this.#emitUnread();
-        if (this.timeline?.applyEvent(event)) {
-          this.#emit("timeline", { reason: "live" });
-          if (message.sender_id !== this.selfId && message.message_type !== "system") this.#emit("arrival", message);
-        }
+        if (this.timeline?.applyEvent(event)) this.#emit("timeline", { reason: "live" });
+        // Announced and counted ("N novas mensagens") even when the reader is far up in the
+        // history and the window does not hold the newest messages.
+        if (fresh && message.room_id === this.currentRoomId && message.sender_id !== this.selfId && message.message_type !== "system") this.#emit("arrival", message);
         if (this.timeline?.needsReload) void this.#loadPage(this.timeline, this.timeline.reset("latest"), "open");
         break;
       }

@@ -113,6 +113,17 @@ test("a room of 10,000 messages: first unread, anchored paging, bounded DOM", as
     assert.ok(mostNodes <= 300 * 12, `feed nodes bounded (saw ${mostNodes})`);
     console.log(`articles at most ${most}, feed nodes at most ${mostNodes}`);
     await screenshot(host, "history-scrolled-up");
+
+    // Far up, new messages from others add up in the button; it brings the newest back.
+    for (const i of [1, 2]) await call(server, ALICE, "POST", `/rooms/${room.id}/messages`, { content: `nova ${i}`, client_id: `late-${i}` });
+    const button = frame.locator("chat-history .new-messages");
+    await frame.waitForSelector('chat-history .new-messages:has-text("2 novas mensagens")', { timeout: 3000 });
+    await button.click();
+    await frame.waitForSelector('chat-history article[data-seq="10002"]');
+    const last = await window_(frame);
+    assert.equal(last.max, 10002);
+    assert.ok(last.count <= 300);
+    assert.equal(await button.isVisible(), false, "the button goes once the newest are on screen");
   } finally {
     await browser.close();
     await server.stop();
