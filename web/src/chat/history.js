@@ -291,7 +291,10 @@ export class ChatHistory extends HTMLElement {
     const line = /** @type {HTMLElement | null} */ (this.#feed.querySelector(".unread-line"));
     const anchorId = store.timeline?.anchorId;
     const anchorEl = anchorId ? /** @type {HTMLElement | null} */ (this.#feed.querySelector(`article[data-message-id="${CSS.escape(anchorId)}"]`)) : null;
-    if (line) {
+    if (anchorEl && store.openedAround === anchorId) {
+      this.#scroller.scrollTop = anchorEl.offsetTop - this.#scroller.offsetTop - this.#scroller.clientHeight / 3;
+      anchorEl.classList.add("highlight");
+    } else if (line) {
       this.#scroller.scrollTop = line.offsetTop - this.#scroller.offsetTop - 8;
     } else if (anchorEl && !store.timeline?.atLatest) {
       this.#scroller.scrollTop = anchorEl.offsetTop - this.#scroller.offsetTop - this.#scroller.clientHeight / 3;

@@ -41,10 +41,14 @@ export function notificationsDialog(store) {
     empty.hidden = items.length > 0;
     list.replaceChildren(
       ...items.map((n) => {
-        const message = store.timeline?.get(n.message_id);
+        const message = store.knownMessage(n.message_id);
         const room = store.roomName(store.rooms.get(n.room_id));
-        const who = message ? store.nameOf(message.sender_id) : room;
-        const text = n.kind === "mention" ? t("notifications.mention", { name: who, room }) : t("notifications.dm", { name: who });
+        // A DM is named after the peer, who sent it; a mention's sender is known only when
+        // the page saw the message.
+        let text;
+        if (n.kind === "dm") text = t("notifications.dm", { name: message ? store.nameOf(message.sender_id) : room });
+        else if (message) text = t("notifications.mention", { name: store.nameOf(message.sender_id), room });
+        else text = t("notifications.mentionIn", { room });
         const button = h("button", { type: "button", class: `notification${n.read_at ? "" : " unread"}`, "data-notification-id": n.id }, [
           h("span", { class: "notification-text", text }),
           h("time", { datetime: n.created_at, text: formatDateTime(n.created_at, { locale: store.i18n.locale, timeZone: store.timeZone }) }),

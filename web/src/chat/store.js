@@ -59,6 +59,8 @@ export class ChatStore extends EventTarget {
   currentRoomId = null;
   /** The reader's `last_read_seq` when the room was opened: where "Novas mensagens" goes. @type {number | null} */
   unreadLine = null;
+  /** The message the open room was opened around (a notification), else null. @type {string | null} */
+  openedAround = null;
   /** @type {ConnectionStatus} */
   status = { state: "connecting", reason: null, fatal: false, attempt: 0, retryInMs: null };
   /** Set once the token was refused: nothing more is sent. @type {string | null} */
@@ -137,6 +139,11 @@ export class ChatStore extends EventTarget {
   /** Members of the open room with names (mentions). */
   memberCandidates() {
     return (this.current?.members ?? []).map((m) => ({ user_id: m.user_id, name: this.nameOf(m.user_id) }));
+  }
+
+  /** A message the page has seen (the open room's window, or a live event). @param {string} id */
+  knownMessage(id) {
+    return this.timeline?.get(id) ?? this.#recent.get(id);
   }
 
   /** The DM peer of a room, or null. @param {RoomEntry} entry */
@@ -258,6 +265,7 @@ export class ChatStore extends EventTarget {
     this.timeline = timeline;
     this.currentRoomId = roomId;
     this.unreadLine = null;
+    this.openedAround = around ?? null;
     this.#emit("rooms");
     this.#emit("typing");
     this.#emit("timeline", { reason: "open" });

@@ -137,6 +137,7 @@ const en = {
   },
   "notifications.mention": "{name} mentioned you in {room}",
   "notifications.dm": "Direct message from {name}",
+  "notifications.mentionIn": "You were mentioned in {room}",
 
   "connection.connecting": "Connecting…",
   "connection.open": "Connected",

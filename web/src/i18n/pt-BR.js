@@ -145,6 +145,7 @@ const ptBR = {
   },
   "notifications.mention": "{name} mencionou você em {room}",
   "notifications.dm": "Mensagem direta de {name}",
+  "notifications.mentionIn": "Você foi mencionado em {room}",
 
   // Conexão
   "connection.connecting": "Conectando…",

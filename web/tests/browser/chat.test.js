@@ -188,6 +188,48 @@ test("permissions in the UI match the API: agents get no Nova sala; menus by rol
   }
 });
 
+test("notifications: a mention opens its room at the message; Marcar todas como lidas", async () => {
+  const server = await startServer({ env: FAST_ENV });
+  const browser = await launchBrowser();
+  try {
+    const general = await roomByName(server, "General");
+    // Enough history that the mention is not simply at the bottom.
+    for (let i = 0; i < 80; i += 1) await call(server, BOB, "POST", `/rooms/${general}/messages`, { content: `antes ${i}`, client_id: `n-before-${i}` });
+    const mention = await call(server, BOB, "POST", `/rooms/${general}/messages`, { content: "@Alice Agent veja isto", client_id: "n-mention", mentions: [ALICE.userId], message_type: "mention" });
+    for (let i = 0; i < 80; i += 1) await call(server, BOB, "POST", `/rooms/${general}/messages`, { content: `depois ${i}`, client_id: `n-after-${i}` });
+    await call(server, BOB, "POST", `/rooms/${(await call(server, ALICE, "GET", "/rooms")).items.find((/** @type {any} */ r) => r.type === "dm").id}/messages`, { content: "mensagem direta", client_id: "n-dm" });
+
+    const { page, frame } = await openInstance(browser, server, { ...ALICE, ...PT });
+    await openRoom(frame, "Bob Agent");
+    await frame.click('button[data-action="notifications"]');
+    const items = frame.locator("dialog[open] .notification");
+    await until(async () => (await items.count()) >= 2, 3000, "two notifications");
+    const texts = await items.allTextContents();
+    assert.ok(texts.some((t) => t.includes("mencionou você em General") || t.includes("mencionado em General")), texts.join(" | "));
+    await screenshot(page, "chat-notifications-open");
+    await frame.click(`dialog[open] .notification:has-text("General")`);
+    await frame.waitForSelector('#room-title:text-is("General")');
+    const target = frame.locator(`chat-history article[data-message-id="${mention.id}"]`);
+    await target.waitFor();
+    assert.match((await target.getAttribute("class")) ?? "", /highlight/);
+    assert.match((await target.getAttribute("class")) ?? "", /mentions-me/);
+    const visible = await target.evaluate((el) => {
+      const box = /** @type {HTMLElement} */ (el.closest(".history-scroller")).getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.top >= box.top && r.bottom <= box.bottom;
+    });
+    assert.ok(visible, "the mentioned message is on screen");
+    await frame.click('button[data-action="notifications"]');
+    await frame.click('dialog[open] button[data-action="mark-all"]');
+    await frame.waitForSelector('dialog[open] button[data-action="mark-all"]:disabled');
+    const left = await call(server, ALICE, "GET", "/notifications?unread_only=true");
+    assert.equal(left.items.length, 0, "every notification read on the server");
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
 test("keyboard only: change room, send, edit with ↑, cancel with Esc, delete with a confirmation", async () => {
   const server = await startServer({ env: FAST_ENV });
   const browser = await launchBrowser();
