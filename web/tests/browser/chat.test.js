@@ -188,6 +188,33 @@ test("permissions in the UI match the API: agents get no Nova sala; menus by rol
   }
 });
 
+test("presence: away while the page is hidden, online again when it is back", async () => {
+  const server = await startServer({ env: FAST_ENV });
+  const browser = await launchBrowser();
+  try {
+    const alice = await openInstance(browser, server, { ...ALICE, ...PT });
+    const bob = await openInstance(browser, server, { ...BOB, ...PT });
+    await bob.frame.waitForSelector("chat-room-list button[data-room-id]");
+    const entry = bob.frame.locator('chat-room-list button[data-room-name="Alice Agent"]');
+    await until(async () => (await entry.textContent())?.includes("Online"), 5000, "Alice online");
+    /** @param {boolean} hidden */
+    const setHidden = (hidden) =>
+      alice.frame.evaluate((h) => {
+        Object.defineProperty(document, "hidden", { value: h, configurable: true });
+        Object.defineProperty(document, "visibilityState", { value: h ? "hidden" : "visible", configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
+    await until(async () => (await entry.textContent())?.includes("Ausente"), 5000, "Alice away");
+    assert.match((await entry.locator(".presence-dot").getAttribute("class")) ?? "", /away/);
+    await setHidden(false);
+    await until(async () => (await entry.textContent())?.includes("Online"), 5000, "Alice online again");
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
 test("notifications: a mention opens its room at the message; Marcar todas como lidas", async () => {
   const server = await startServer({ env: FAST_ENV });
   const browser = await launchBrowser();
