@@ -263,11 +263,42 @@ export class AdminAudit extends HTMLElement {
       h("td", { class: "time" }, [h("time", { datetime: iso || false, text: when })]),
       actor,
       h("td", { class: "action", "data-action": entry.action, text: i18n.auditAction(entry.action) }),
-      h("td", { class: "target mono", text: entry.target_id ?? "" }),
+      this.#targetCell(ctx, entry, metadata),
       h("td", { class: "request-id mono", text: requestId }),
       h("td", {}, [toggle]),
     ]);
     return [row, details];
+  }
+
+  /**
+   * The target: its id (what the filter takes), and in words when the entry says who or what
+   * it is — a user's name for member and user actions, a room's name from the metadata.
+   *
+   * @param {AdminContext} ctx
+   * @param {AuditEntry} entry
+   * @param {Record<string, unknown>} metadata
+   */
+  #targetCell(ctx, entry, metadata) {
+    const id = entry.target_id ?? "";
+    const cell = h("td", { class: "target" });
+    const words = h("span", { class: "target-name" });
+    if (/^(member|user)\./.test(entry.action) && /^[1-9][0-9]{0,18}$/.test(id)) {
+      const userId = Number(id);
+      const known = ctx.names.peek(userId);
+      if (known) words.textContent = known;
+      else if (known === undefined) {
+        ctx.names.name(userId).then(
+          (name) => {
+            if (name) words.textContent = name;
+          },
+          () => {},
+        );
+      }
+    } else if (typeof metadata.name === "string") {
+      words.textContent = metadata.name;
+    }
+    cell.append(words, h("span", { class: "target-id mono", text: id }));
+    return cell;
   }
 
   async #export() {

@@ -184,6 +184,7 @@ const en = {
   "audit.action.room.created": "Room created",
   "audit.action.room.updated": "Room renamed",
   "audit.action.room.deleted": "Room archived",
+  "audit.action.room.viewed": "Room viewed",
   "audit.action.member.added": "Member added",
   "audit.action.member.removed": "Member removed",
   "audit.action.message.edited": "Message edited",

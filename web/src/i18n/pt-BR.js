@@ -195,6 +195,7 @@ const ptBR = {
   "audit.action.room.created": "Sala criada",
   "audit.action.room.updated": "Sala renomeada",
   "audit.action.room.deleted": "Sala arquivada",
+  "audit.action.room.viewed": "Sala consultada",
   "audit.action.member.added": "Membro adicionado",
   "audit.action.member.removed": "Membro removido",
   "audit.action.message.edited": "Mensagem editada",
