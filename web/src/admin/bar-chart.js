@@ -72,7 +72,7 @@ export class AdminBarChart extends HTMLElement {
     this.#tipAt = [];
     const bars = s("g", { class: "chart-bars" });
     data.rows.forEach((row, i) => {
-      const words = `${labelOf(row.ts, true)}: ${data.series.map((se, g) => `${se.label} ${i18n.number(row.values[g] ?? 0)}`).join(", ")}`;
+      const words = `${labelOf(row.ts, true)} — ${data.series.map((se, g) => `${se.label}: ${i18n.number(row.values[g] ?? 0)}`).join(", ")}`;
       const bucket = s("g", { class: "chart-bucket", role: "img", "aria-label": words, tabindex: -1, "data-index": i });
       bucket.append(s("rect", { class: "chart-hit", x: M.left + layout.bandX(i), y: M.top, width: layout.band, height: plotH }));
       let top = M.top + plotH;
@@ -171,8 +171,11 @@ export class AdminBarChart extends HTMLElement {
     if (!tip || !at) return;
     tip.textContent = this.#tipTexts[i];
     // Geometry only (CSSOM writes are allowed by the CSP; the rules live in admin.css).
-    tip.style.setProperty("--tip-x", `${(Math.min(0.85, Math.max(0.15, at.x)) * 100).toFixed(2)}%`);
+    tip.style.setProperty("--tip-x", `${(at.x * 100).toFixed(2)}%`);
     tip.style.setProperty("--tip-y", `${(at.y * 100).toFixed(2)}%`);
+    // Near an edge the tooltip grows inwards instead of being cut off.
+    tip.classList.toggle("tip-start", at.x < 0.2);
+    tip.classList.toggle("tip-end", at.x > 0.8);
     tip.hidden = false;
   }
 
