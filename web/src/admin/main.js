@@ -32,6 +32,7 @@ const announcer = /** @type {HTMLElement} */ (document.getElementById("announcer
 
 /** @param {import("../lib/i18n.js").I18n} i18n */
 function applyLocale(i18n) {
+  app.removeAttribute("aria-busy");
   document.documentElement.lang = i18n.locale;
   document.title = i18n.t("admin.title");
 }
@@ -120,5 +121,10 @@ const started = startFrameSession({
   },
 });
 
-if (!started) showMessage(fallbackI18n, fallbackI18n.t("admin.needsHost"));
-else applyLocale(fallbackI18n);
+if (!started) {
+  showMessage(fallbackI18n, fallbackI18n.t("admin.needsHost"));
+} else {
+  // Until the host answers: the loading line in the browser's language.
+  document.documentElement.lang = fallbackI18n.locale;
+  document.title = fallbackI18n.t("admin.title");
+}
