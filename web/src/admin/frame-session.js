@@ -14,6 +14,16 @@ import { errorMessage, isTrustedInitEvent, parseHostMessage, readyMessage, refre
  */
 
 /**
+ * The part of `window` the session uses (a test passes a fake).
+ *
+ * @typedef {object} FrameWindow
+ * @property {any} parent
+ * @property {any} opener
+ * @property {(type: "message", fn: (event: MessageEvent) => void) => void} addEventListener
+ * @property {(type: "message", fn: (event: MessageEvent) => void) => void} removeEventListener
+ */
+
+/**
  * @typedef {object} InitInfo
  * @property {string} token
  * @property {string | undefined} locale
@@ -29,10 +39,13 @@ import { errorMessage, isTrustedInitEvent, parseHostMessage, readyMessage, refre
  *   allowedOrigins: readonly string[],
  *   onInit: (info: InitInfo, session: FrameSession) => void,
  *   onLocale: (change: {locale?: string, timeZone?: string}) => void,
- * }} o
+ *   win?: FrameWindow,
+ *   now?: () => number,
+ *   warn?: (text: string) => void,
+ * }} o `win`, `now` and `warn` are for tests (default: this window, Date.now, console.warn)
  */
-export function startFrameSession({ allowedOrigins, onInit, onLocale }) {
-  const host = window.parent !== window ? window.parent : window.opener;
+export function startFrameSession({ allowedOrigins, onInit, onLocale, win = window, now = Date.now, warn = (text) => console.warn(text) }) {
+  const host = win.parent !== win ? win.parent : win.opener;
   if (!host) return false;
   let ignored = 0;
 
@@ -43,10 +56,10 @@ export function startFrameSession({ allowedOrigins, onInit, onLocale }) {
     if (!message || message.type !== "chat:init" || !message.port) {
       ignored += 1;
       // Only the origin, never the data (it could hold a token).
-      console.warn(`chat admin: ignored a message from ${event.origin || "an unknown origin"} (${ignored} so far)`);
+      warn(`chat admin: ignored a message from ${event.origin || "an unknown origin"} (${ignored} so far)`);
       return;
     }
-    window.removeEventListener("message", onMessage);
+    win.removeEventListener("message", onMessage);
     const port = message.port;
     let token = message.token;
     /** @type {ReturnType<typeof setTimeout> | null} */
@@ -55,7 +68,7 @@ export function startFrameSession({ allowedOrigins, onInit, onLocale }) {
     const schedule = () => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      const delay = refreshDelay(token, Date.now());
+      const delay = refreshDelay(token, now());
       if (delay === null || ended) return;
       // setTimeout holds at most ~24.8 days; a longer token is asked for again later.
       timer = setTimeout(() => {
@@ -91,7 +104,7 @@ export function startFrameSession({ allowedOrigins, onInit, onLocale }) {
       },
     );
   };
-  window.addEventListener("message", onMessage);
+  win.addEventListener("message", onMessage);
   const ready = readyMessage();
   for (const origin of allowedOrigins) {
     try {
