@@ -120,7 +120,8 @@ function chartTable(frame, chart) {
 }
 
 test("the admin console against the real server", async (t) => {
-  const server = await startServer();
+  // Enough writes for two audit pages without meeting the default rate limits.
+  const server = await startServer({ env: { CHAT_RATE_USER_PER_SEC: "200", CHAT_RATE_USER_BURST: "200", CHAT_RATE_ACCOUNT_PER_SEC: "400", CHAT_RATE_ACCOUNT_BURST: "400" } });
   const browser = await launchBrowser();
   /** @type {string[]} */
   const cspSeen = [];
@@ -132,14 +133,25 @@ test("the admin console against the real server", async (t) => {
     const room = await ok(server, admin, "POST", "/rooms", { type: "room", name: "Suporte N1", member_ids: [3] });
     await ok(server, admin, "POST", `/rooms/${room.id}/members`, { user_ids: [4], role: "moderator" });
     await ok(server, alice, "POST", `/rooms/${room.id}/messages`, { content: "Olá, time" });
+    // More than one page of the audit table (50 rows): renames of another room.
+    const busy = await ok(server, admin, "POST", "/rooms", { type: "room", name: "Escalonamento", member_ids: [] });
+    for (let i = 1; i <= 50; i++) await ok(server, admin, "PATCH", `/rooms/${busy.id}`, { name: `Escalonamento ${i}` });
 
     const { context, page, frame, cspViolations: csp } = await openInstance(browser, server, { ...ADMIN, view: "admin", locale: "pt-BR", timeZone: ZONE });
 
     await t.test("the audit table shows GET /audit: order, actor names, actions, targets, request ids, times in the user's zone", async () => {
       const shown = await shownAudit(frame);
       const api = await ok(server, admin, "GET", "/audit?limit=50");
-      assert.ok(api.items.length >= 3, "the seed wrote audit entries");
+      assert.equal(api.items.length, 50);
+      assert.ok(api.next_cursor, "a second page exists");
       assert.deepEqual(shown, await expectedAudit(server, admin, api.items));
+      // "Carregar mais" appends the next page, then disappears at the end.
+      const second = await ok(server, admin, "GET", `/audit?limit=50&cursor=${encodeURIComponent(api.next_cursor)}`);
+      await frame.getByRole("button", { name: "Carregar mais" }).click();
+      await frame.waitForFunction((n) => document.querySelectorAll("admin-audit tr[data-audit-id]").length === n, 50 + second.items.length);
+      assert.deepEqual(await shownAudit(frame), await expectedAudit(server, admin, [...api.items, ...second.items]));
+      assert.equal(second.next_cursor, null);
+      assert.equal(await frame.getByRole("button", { name: "Carregar mais" }).isVisible(), false);
       const actions = await frame.locator("admin-audit td.action").allTextContents();
       assert.ok(actions.includes("Membro adicionado") && actions.includes("Sala criada"), `actions in words: ${actions.join(", ")}`);
       // Metadata on demand: a disclosure that shows the entry's JSON.
@@ -374,6 +386,19 @@ test("the admin console against the real server", async (t) => {
       await screenshot(sup.page, "admin-rooms-after-archive");
       cspSeen.push(...supCsp);
       await sup.context.close();
+    });
+
+    await t.test("English and another zone: the host's locale and time zone drive words, times and the CSV delimiter", async () => {
+      const en = await openInstance(browser, server, { ...ADMIN, view: "admin", locale: "en", timeZone: "Asia/Tokyo" });
+      await en.frame.locator("admin-audit tr[data-audit-id]").first().waitFor();
+      assert.deepEqual(await en.frame.locator("[role=tab]").allTextContents(), ["Audit", "Activity", "Rooms"]);
+      assert.equal(await en.frame.evaluate(() => document.documentElement.lang), "en");
+      assert.equal(await en.frame.inputValue("admin-audit select[name=delimiter]"), "comma", "en spreadsheets split on commas");
+      const first = await ok(server, admin, "GET", "/audit?limit=1");
+      const when = new Intl.DateTimeFormat("en", { timeZone: "Asia/Tokyo", dateStyle: "short", timeStyle: "medium" }).format(new Date(first.items[0].created_at));
+      assert.equal(await en.frame.locator("admin-audit tr[data-audit-id] time").first().textContent(), when);
+      cspSeen.push(...en.cspViolations);
+      await en.context.close();
     });
 
     await t.test("zero CSP violations on every page opened", () => {
