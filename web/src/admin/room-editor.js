@@ -1,8 +1,9 @@
 // <admin-room-editor>: one room of the account opened from the console (admins, supervisors:
 // the contract's manager exception — no membership needed, every action audited by the API).
 // A modal <dialog>: rename, members (add from the directory with a role, remove), archive
-// behind a confirmation. Fires `room-changed` (detail: the room) and `room-archived` (detail:
-// its id) so the list can follow.
+// behind a confirmation. Fires `room-changed` (detail: the room), `room-archived` (detail:
+// its id) so the list can follow, and `room-editor-closed` when the control that opened it is
+// gone (the list then places the focus).
 //
 // Roles are chosen when a member is added: the API has no role change for an existing member
 // (adding one is a no-op), and removing and adding again would lose their read position.
@@ -85,8 +86,11 @@ export class AdminRoomEditor extends HTMLElement {
     const close = h("button", { type: "button", class: "button", text: i18n.t("dialog.close") });
     close.addEventListener("click", () => this.#dialog.close());
     this.#dialog.addEventListener("close", () => {
-      this.#returnTo?.focus();
+      const back = this.#returnTo;
       this.#returnTo = null;
+      if (back?.isConnected) back.focus();
+      // The row was redrawn (renamed) or removed (archived): the list puts the focus back.
+      else this.dispatchEvent(new CustomEvent("room-editor-closed", { detail: this.#room?.id ?? null, bubbles: true }));
     });
 
     this.#dialog.replaceChildren(

@@ -54,8 +54,14 @@ export class AdminRooms extends HTMLElement {
       const id = /** @type {CustomEvent<string>} */ (e).detail;
       this.#rows.querySelector(`tr[data-room-id="${CSS.escape(id)}"]`)?.remove();
       this.#empty.hidden = this.#rows.childElementCount > 0;
-      // The row that held the focus is gone: give it to the list's heading area.
-      this.#status.focus();
+      this.#status.textContent = ctx.i18n.t("adminRooms.count", { count: this.#rows.childElementCount });
+    });
+    this.addEventListener("room-editor-closed", (e) => {
+      const id = /** @type {CustomEvent<string | null>} */ (e).detail;
+      const row = id ? this.#rows.querySelector(`tr[data-room-id="${CSS.escape(id)}"] button`) : null;
+      // The room's (redrawn) button, or — the room is gone — the list's status line.
+      if (row instanceof HTMLElement) row.focus();
+      else this.#status.focus();
     });
     this.#status.tabIndex = -1;
     this.replaceChildren(

@@ -28,6 +28,8 @@ export class AdminUserPicker extends HTMLElement {
   #input = h("input", { type: "text", role: "combobox", autocomplete: "off", "aria-autocomplete": "list", "aria-expanded": "false", spellcheck: "false" });
   #list = h("ul", { role: "listbox", class: "picker-list", hidden: true });
   #label = h("label");
+  /** @type {() => readonly number[]} */
+  #exclude = () => [];
 
   /**
    * @param {{ctx: AdminContext, label: string, exclude?: () => readonly number[]}} o
@@ -57,9 +59,6 @@ export class AdminUserPicker extends HTMLElement {
       if (index >= 0) this.#pick(index);
     });
   }
-
-  /** @type {() => readonly number[]} */
-  #exclude = () => [];
 
   /** The picked user, or null. */
   get value() {

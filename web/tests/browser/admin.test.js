@@ -300,6 +300,7 @@ test("the admin console against the real server", async (t) => {
         await page.keyboard.press("Escape");
         await frame.locator("dialog.room-editor[open]").waitFor({ state: "detached" }).catch(() => {});
         assert.equal(await frame.locator("dialog.room-editor[open]").count(), 0, "Esc closes the dialog");
+        assert.equal(await frame.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Abrir General", "focus goes back");
       }
       await page.emulateMedia({ colorScheme: "light" });
     });
@@ -346,6 +347,12 @@ test("the admin console against the real server", async (t) => {
       await dialog.getByLabel("Nome da sala").fill("Suporte Nível 1");
       await dialog.getByRole("button", { name: "Renomear" }).click();
       await dialog.getByText("Sala renomeada para Suporte Nível 1.").waitFor();
+      // Closed and opened again: the focus finds the redrawn row's button.
+      await sup.page.keyboard.press("Escape");
+      await f.waitForFunction(() => !document.querySelector("dialog.room-editor[open]"));
+      await f.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Abrir Suporte Nível 1");
+      await sup.page.keyboard.press("Enter");
+      await dialog.locator('tbody tr[data-user-id="3"]').waitFor();
 
       await dialog.getByRole("button", { name: "Remover Alice Agent" }).click();
       await dialog.locator('tbody tr[data-user-id="3"]').waitFor({ state: "detached" });
@@ -372,6 +379,8 @@ test("the admin console against the real server", async (t) => {
       assert.equal(await f.evaluate(() => document.activeElement?.textContent), "Cancelar", "the safe answer has the focus");
       await confirm.getByRole("button", { name: "Arquivar" }).click();
       await f.locator(`tr[data-room-id="${room.id}"]`).waitFor({ state: "detached" });
+      // The focus lands on the list's status line, not on the page's body.
+      await f.waitForFunction(() => document.activeElement?.getAttribute("role") === "status");
       assert.equal((await call(server, admin, "GET", `/rooms/${room.id}`)).status, 404, "archived");
       const listed = await ok(server, supervisor, "GET", "/rooms?scope=account");
       assert.ok(!listed.items.some((/** @type {any} */ r) => r.id === room.id));
@@ -386,6 +395,20 @@ test("the admin console against the real server", async (t) => {
       await screenshot(sup.page, "admin-rooms-after-archive");
       cspSeen.push(...supCsp);
       await sup.context.close();
+    });
+
+    await t.test("an agent gets a sentence, no tab, and the API refuses them the console's data", async () => {
+      const agent = await openInstance(browser, server, { userId: 4, role: "agent", name: "Bob Agent", view: "admin", locale: "pt-BR", timeZone: ZONE });
+      await agent.frame.getByText("A administração do chat é para administradores e supervisores.").waitFor();
+      assert.equal(await agent.frame.locator("[role=tab]").count(), 0);
+      const bob = await server.token({ userId: 4, role: "agent", name: "Bob Agent" });
+      for (const path of ["/audit", "/stats?range=hour", "/rooms?scope=account"]) {
+        const r = await call(server, bob, "GET", path);
+        assert.ok(r.status === 403 || (r.status === 404 && path.startsWith("/stats")), `${path}: ${r.status}`);
+      }
+      await axeCheck(agent.page);
+      cspSeen.push(...agent.cspViolations);
+      await agent.context.close();
     });
 
     await t.test("English and another zone: the host's locale and time zone drive words, times and the CSV delimiter", async () => {
