@@ -18,11 +18,15 @@ import { h, s, uid } from "./dom.js";
  * @property {{ts: string, values: number[]}[]} rows oldest first
  */
 
-// Drawing units of the viewBox (the SVG scales to its box).
-const W = 720;
+// Drawing units of the viewBox. The width follows the element's own width (redrawn when it
+// changes by more than a little), so text keeps its size in a narrow side panel as on a wide
+// screen instead of shrinking with the picture.
+const DEFAULT_W = 720;
+const MIN_W = 300;
 const H = 220;
 const M = { top: 12, right: 8, bottom: 26, left: 44 };
-const MAX_X_LABELS = 6;
+/** Room for one x-axis label, in drawing units. */
+const X_LABEL_ROOM = 110;
 
 export class AdminBarChart extends HTMLElement {
   /** @type {SVGGElement[]} */
@@ -34,6 +38,26 @@ export class AdminBarChart extends HTMLElement {
   #tipTexts = [];
   /** @type {{x: number, y: number}[]} */
   #tipAt = [];
+  /** @type {[ChartData, {i18n: I18n, timeZone: string}] | null} */
+  #last = null;
+  #drawnWidth = 0;
+  #tableShown = false;
+  /** @type {ResizeObserver | null} */
+  #resize = null;
+
+  connectedCallback() {
+    if (this.#resize || typeof ResizeObserver !== "function") return;
+    this.#resize = new ResizeObserver(() => {
+      const width = this.clientWidth;
+      if (this.#last && width > 0 && Math.abs(Math.max(MIN_W, width) - this.#drawnWidth) > 24) this.render(...this.#last);
+    });
+    this.#resize.observe(this);
+  }
+
+  disconnectedCallback() {
+    this.#resize?.disconnect();
+    this.#resize = null;
+  }
 
   /**
    * Draws (again) the chart and its table.
@@ -42,6 +66,10 @@ export class AdminBarChart extends HTMLElement {
    * @param {{i18n: I18n, timeZone: string}} o
    */
   render(data, { i18n, timeZone }) {
+    this.#last = [data, { i18n, timeZone }];
+    const W = this.clientWidth > 0 ? Math.max(MIN_W, Math.round(this.clientWidth)) : DEFAULT_W;
+    this.#drawnWidth = W;
+    const hadFocus = this.contains(document.activeElement) ? this.#focused : null;
     const locale = i18n.locale;
     const titleId = uid("chart-title");
     const tableId = uid("chart-table");
@@ -61,7 +89,7 @@ export class AdminBarChart extends HTMLElement {
       );
     }
     const xLabels = s("g", { class: "chart-x", "aria-hidden": "true" });
-    for (const i of labelIndexes(data.rows.length, MAX_X_LABELS)) {
+    for (const i of labelIndexes(data.rows.length, Math.max(2, Math.floor((W - M.left - M.right) / X_LABEL_ROOM)))) {
       xLabels.append(
         s("text", { x: M.left + layout.bandX(i) + layout.band / 2, y: H - 8, class: "chart-tick", "text-anchor": "middle", text: labelOf(data.rows[i].ts) }),
       );
@@ -93,7 +121,7 @@ export class AdminBarChart extends HTMLElement {
       this.#tipTexts.push(words);
       this.#tipAt.push({ x: (M.left + layout.bandX(i) + layout.band / 2) / W, y: top / H });
     });
-    this.#focused = Math.max(0, data.rows.length - 1);
+    this.#focused = hadFocus !== null && hadFocus < data.rows.length ? hadFocus : Math.max(0, data.rows.length - 1);
     this.#buckets[this.#focused]?.setAttribute("tabindex", "0");
     bars.addEventListener("keydown", (e) => this.#onKey(e));
 
@@ -109,7 +137,7 @@ export class AdminBarChart extends HTMLElement {
           )
         : null;
 
-    const table = h("table", { id: tableId, class: "chart-table visually-hidden" }, [
+    const table = h("table", { id: tableId, class: this.#tableShown ? "chart-table" : "chart-table visually-hidden" }, [
       h("caption", { text: data.title }),
       h("thead", {}, [h("tr", {}, [h("th", { scope: "col", text: i18n.t(data.bucket === "day" ? "stats.day" : "stats.time") }), ...data.series.map((se) => h("th", { scope: "col", text: se.label }))])]),
       h(
@@ -123,11 +151,11 @@ export class AdminBarChart extends HTMLElement {
         ),
       ),
     ]);
-    const toggle = h("button", { type: "button", class: "button link chart-toggle", "aria-pressed": "false", "aria-controls": tableId, text: i18n.t("stats.showTable") });
+    const toggle = h("button", { type: "button", class: "button link chart-toggle", "aria-pressed": String(this.#tableShown), "aria-controls": tableId, text: i18n.t("stats.showTable") });
     toggle.addEventListener("click", () => {
-      const shown = toggle.getAttribute("aria-pressed") !== "true";
-      toggle.setAttribute("aria-pressed", String(shown));
-      table.classList.toggle("visually-hidden", !shown);
+      this.#tableShown = !this.#tableShown;
+      toggle.setAttribute("aria-pressed", String(this.#tableShown));
+      table.classList.toggle("visually-hidden", !this.#tableShown);
     });
 
     this.classList.add("chart");
@@ -138,6 +166,7 @@ export class AdminBarChart extends HTMLElement {
       toggle,
       table,
     );
+    if (hadFocus !== null) this.#buckets[this.#focused]?.focus();
   }
 
   /** @param {number} i */
