@@ -220,8 +220,8 @@ const en = {
   "audit.caption": "Audit entries, newest first",
   "audit.count": {
     zero: "No entries",
-    one: "{count} entry",
-    other: "{count} entries",
+    one: "{count} entry loaded",
+    other: "{count} entries loaded",
   },
   "audit.metadata.hide": "Hide details",
   "audit.export.format": "Format",

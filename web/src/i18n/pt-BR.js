@@ -231,8 +231,8 @@ const ptBR = {
   "audit.caption": "Registros de auditoria, do mais recente ao mais antigo",
   "audit.count": {
     zero: "Nenhum registro",
-    one: "{count} registro",
-    other: "{count} registros",
+    one: "{count} registro carregado",
+    other: "{count} registros carregados",
   },
   "audit.metadata.hide": "Ocultar detalhes",
   "audit.export.format": "Formato",
