@@ -415,6 +415,45 @@ test("the admin console against the real server", async (t) => {
       await en.context.close();
     });
 
+    await t.test("a token the API refuses ends the session: a clear message, chat:error to the host, no more calls", async () => {
+      // A host page on the server's own origin (allowed in dev mode), served by the test: it
+      // mounts the console with a token of account 2 for account 1, which the API refuses.
+      const foreign = await server.token({ ...ADMIN, accountId: 2 });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.route(`${server.origin}/test-host`, (route) =>
+        route.fulfill({
+          contentType: "text/html; charset=utf-8",
+          body: `<!doctype html><html lang="en"><head><title>Test host</title></head><body>
+<iframe id="f" title="Chat admin" src="/embed/admin"></iframe><script>
+window.portMessages = [];
+addEventListener("message", (e) => {
+  if (!e.data || e.data.type !== "chat:ready") return;
+  const ch = new MessageChannel();
+  ch.port1.onmessage = (m) => window.portMessages.push(m.data);
+  document.getElementById("f").contentWindow.postMessage({ type: "chat:init", v: 1, token: ${JSON.stringify(foreign)}, locale: "pt-BR", timeZone: "UTC", accountId: 1 }, location.origin, [ch.port2]);
+});
+</script></body></html>`,
+        }),
+      );
+      /** @type {string[]} */
+      const calls = [];
+      page.on("request", (r) => {
+        if (r.url().includes("/api/")) calls.push(r.url());
+      });
+      await page.goto(`${server.origin}/test-host`);
+      const frame = page.frameLocator("#f");
+      await frame.getByRole("alert").waitFor();
+      assert.equal(await frame.getByRole("alert").textContent(), "Esta sessão pertence a outra conta.");
+      await page.waitForFunction(() => /** @type {any} */ (window).portMessages.length > 0);
+      const made = calls.length;
+      await page.waitForTimeout(1000);
+      assert.deepEqual(await page.evaluate(() => /** @type {any} */ (window).portMessages), [{ type: "chat:error", code: "account_mismatch" }]);
+      assert.equal(calls.length, made, "nothing is retried with a refused token");
+      assert.ok(calls.every((u) => !u.includes(foreign)), "the token is never in a URL");
+      await context.close();
+    });
+
     await t.test("zero CSP violations on every page opened", () => {
       assert.deepEqual(cspSeen, []);
     });
