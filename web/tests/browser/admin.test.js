@@ -6,7 +6,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { axeCheck, launchBrowser, openInstance, screenshot, startServer } from "./harness.js";
+import { axeCheck, embeddedFrame, launchBrowser, openHostInstance, openInstance, screenshot, startHost, startServer } from "./harness.js";
 
 const ACCOUNT = 1;
 const ZONE = "America/Sao_Paulo";
@@ -120,8 +120,18 @@ function chartTable(frame, chart) {
 }
 
 test("the admin console against the real server", async (t) => {
-  // Enough writes for two audit pages without meeting the default rate limits.
-  const server = await startServer({ env: { CHAT_RATE_USER_PER_SEC: "200", CHAT_RATE_USER_BURST: "200", CHAT_RATE_ACCOUNT_PER_SEC: "400", CHAT_RATE_ACCOUNT_BURST: "400" } });
+  // A host on another origin (allowed to frame the console), and enough writes for two audit
+  // pages without meeting the default rate limits.
+  const host = await startHost();
+  const server = await startServer({
+    env: {
+      CHAT_EMBED_ORIGINS: host.origin,
+      CHAT_RATE_USER_PER_SEC: "200",
+      CHAT_RATE_USER_BURST: "200",
+      CHAT_RATE_ACCOUNT_PER_SEC: "400",
+      CHAT_RATE_ACCOUNT_BURST: "400",
+    },
+  });
   const browser = await launchBrowser();
   /** @type {string[]} */
   const cspSeen = [];
@@ -415,6 +425,23 @@ test("the admin console against the real server", async (t) => {
       await en.context.close();
     });
 
+    await t.test("a host on another origin mounts the console through /embed.js; chat:locale redraws it in another language", async () => {
+      const hosted = await openHostInstance(browser, host, server, { ...ADMIN, view: "admin" });
+      const f = await embeddedFrame(hosted.page);
+      assert.equal(new URL(f.url()).pathname, "/embed/admin");
+      await f.locator("admin-audit tr[data-audit-id]").first().waitFor();
+      // This host names no locale: the browser's language (en-US here) is used.
+      assert.deepEqual(await f.locator("[role=tab]").allTextContents(), ["Audit", "Activity", "Rooms"]);
+      assert.equal(await f.evaluate(() => document.documentElement.lang), "en");
+      await hosted.page.evaluate(() => /** @type {any} */ (window).chatInstance.setLocale({ locale: "pt-BR", timeZone: "UTC" }));
+      await f.getByRole("tab", { name: "Auditoria" }).waitFor();
+      assert.deepEqual(await f.locator("[role=tab]").allTextContents(), ["Auditoria", "Atividade", "Salas"]);
+      assert.equal(await f.evaluate(() => document.documentElement.lang), "pt-BR");
+      assert.ok(hosted.tokens.length >= 1 && hosted.tokens.every((tok) => !f.url().includes(tok)), "no token in the frame's URL");
+      cspSeen.push(...hosted.cspViolations);
+      await hosted.context.close();
+    });
+
     await t.test("a token the API refuses ends the session: a clear message, chat:error to the host, no more calls", async () => {
       // A host page on the server's own origin (allowed in dev mode), served by the test: it
       // mounts the console with a token of account 2 for account 1, which the API refuses.
@@ -460,5 +487,6 @@ addEventListener("message", (e) => {
   } finally {
     await browser.close();
     await server.stop();
+    await host.close();
   }
 });
