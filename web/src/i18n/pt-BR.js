@@ -42,6 +42,19 @@ const ptBR = {
     other: "{count} membros",
   },
   "rooms.lastActivity": "Última atividade: {time}",
+  "rooms.newDm.empty": "Nenhum colega encontrado",
+  "rooms.newDm.start": "Conversar com {name}",
+  "rooms.newRoom.selected": "Membros escolhidos",
+  "rooms.newRoom.add": "Adicionar {name}",
+  "rooms.newRoom.unselect": "Tirar {name}",
+  "rooms.addMembers.role": "Papel dos novos membros",
+  "rooms.members.role": "Papel",
+  "rooms.members.you": "{name} (você)",
+  "rooms.leave.confirm": "Sair da sala {room}? Você deixa de receber as mensagens dela.",
+  "rooms.settings": "Configurações de {room}",
+  "rooms.dm": "Conversa com {name}",
+  "rooms.noneOpen": "Escolha uma conversa na lista.",
+  "rooms.list": "Lista de conversas",
 
   "role.owner": "Dono",
   "role.moderator": "Moderador",
@@ -79,6 +92,10 @@ const ptBR = {
   "message.mentionOfYou": "Menção a você",
   "message.unknownUser": "Usuário {id}",
   "message.announce": "Nova mensagem de {name}: {text}",
+  "message.actions": "Ações da mensagem",
+  "message.discard": "Descartar",
+  "message.sentAt": "Enviada às {time}",
+  "history.jumpToNewest": "Ir para as mensagens mais recentes",
 
   // Composer
   "composer.label": "Mensagem para {room}",
@@ -128,6 +145,7 @@ const ptBR = {
   },
   "notifications.mention": "{name} mencionou você em {room}",
   "notifications.dm": "Mensagem direta de {name}",
+  "notifications.mentionIn": "Você foi mencionado em {room}",
 
   // Conexão
   "connection.connecting": "Conectando…",
@@ -143,6 +161,9 @@ const ptBR = {
   "session.ended.user_deactivated": "Seu acesso ao chat foi desativado.",
   "session.ended.entitlement_denied": "O chat está desativado para esta conta.",
   "session.ended.account_mismatch": "Esta sessão pertence a outra conta.",
+  "session.ended.heading": "Sessão encerrada",
+  "embed.noHost": "Esta página abre dentro do sistema da empresa. Abra o chat por lá.",
+  "embed.waiting": "Aguardando o sistema da empresa…",
 
   // Erros da API (por código)
   "error.unauthorized": "Sua sessão expirou.",
