@@ -481,6 +481,34 @@ addEventListener("message", (e) => {
       await context.close();
     });
 
+    await t.test("the rooms list pages with 'Carregar mais' and shows what GET /rooms?scope=account lists", async () => {
+      for (let i = 1; i <= 50; i++) await ok(server, admin, "POST", "/rooms", { type: "room", name: `Fila ${i}`, member_ids: [] });
+      /** @type {any[]} */
+      const all = [];
+      /** @type {string | null} */
+      let cursor = null;
+      do {
+        const page = await ok(server, supervisor, "GET", `/rooms?scope=account&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+        all.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor);
+      assert.ok(all.length > 50);
+      const sup = await openInstance(browser, server, { ...SUPERVISOR, view: "admin", locale: "pt-BR", timeZone: ZONE });
+      await sup.frame.getByRole("tab", { name: "Salas" }).click();
+      await sup.frame.getByRole("button", { name: "Carregar mais" }).click();
+      await sup.frame.waitForFunction((n) => document.querySelectorAll("admin-rooms tr[data-room-id]").length === n, all.length);
+      const rows = await sup.frame.locator("admin-rooms tr[data-room-id]").evaluateAll((trs) =>
+        trs.map((tr) => ({ id: tr.getAttribute("data-room-id"), name: tr.querySelector(".room-name")?.textContent, members: tr.querySelector(".num")?.textContent })),
+      );
+      assert.deepEqual(
+        rows,
+        all.map((r) => ({ id: r.id, name: r.name, members: String(r.member_count) })),
+      );
+      assert.equal(await sup.frame.getByRole("button", { name: "Carregar mais" }).isVisible(), false);
+      cspSeen.push(...sup.cspViolations);
+      await sup.context.close();
+    });
+
     await t.test("zero CSP violations on every page opened", () => {
       assert.deepEqual(cspSeen, []);
     });
