@@ -39,7 +39,7 @@ pub use chat::{
     SubscriptionEnd, DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS, MAX_REPLAY_EVENTS, TYPING_THROTTLE,
     TYPING_TTL,
 };
-pub use error::{ChatError, FieldError, Result};
+pub use error::{ChatError, FieldError, Result, StorageFault};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};
 pub use model::*;
 pub use store::ChatStore;

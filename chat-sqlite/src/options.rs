@@ -52,6 +52,11 @@ pub struct Options {
     /// a refused write wrote nothing. About two group-commit batches of 64 drain per
     /// millisecond here, so a full queue is tens of milliseconds of work.
     pub write_queue: usize,
+    /// Run `PRAGMA quick_check` when the database is opened (default on), so that a damaged
+    /// file is refused at start with a clear error rather than failing requests one by one.
+    /// It reads the whole file once: about a second per GiB (see `docs/robustness.md`);
+    /// turn it off where that start-up time matters more.
+    pub check_on_open: bool,
 }
 
 /// Event log retention per account: an event is dropped once it is older than `max_age`
@@ -88,6 +93,7 @@ impl Default for Options {
             inline_reads: false,
             read_queue: 4096,
             write_queue: 4096,
+            check_on_open: true,
         }
     }
 }
