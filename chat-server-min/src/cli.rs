@@ -97,8 +97,8 @@ pub struct ServerArgs {
     #[arg(long, env = "CHAT_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
     pub sqlite_synchronous: Synchronous,
     /// Check the database with `PRAGMA quick_check` at start and refuse a damaged one
-    /// (`chat_sqlite::Options::check_on_open`; reads the whole file once).
-    #[arg(long, env = "CHAT_SQLITE_CHECK_ON_OPEN", default_value_t = true, action = clap::ArgAction::Set)]
+    /// (`chat_sqlite::Options::check_on_open`; reads the whole file: ~10 s per 450 MiB).
+    #[arg(long, env = "CHAT_SQLITE_CHECK_ON_OPEN")]
     pub sqlite_check_on_open: bool,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]

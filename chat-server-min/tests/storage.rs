@@ -330,10 +330,10 @@ async fn assert_degraded(
     assert_eq!(r.status, 200, "room list while degraded: {}", r.json);
 }
 
-/// Writes work again (no restart): `/healthz` recovers on its own, the refused message can
-/// be sent now (as new: `201`), and another one after it.
+/// Writes work again (no restart): `/healthz` recovers on its own (it probes 5 s after the
+/// last failed write), the refused message can be sent now (as new: `201`), and another one.
 async fn assert_recovers(server: &Child, room: &str, acked: &[String], refused: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let h = server.health().await;
         if h.status == 200 {
@@ -455,10 +455,11 @@ fn ext4_error_trigger(dir: &Path) -> Option<PathBuf> {
     trigger.exists().then_some(trigger)
 }
 
-/// Runs the binary on `db`; it must exit non-zero within 20 s with a clear message on stderr
-/// and no panic. Returns stderr.
-fn refused_at_start(db: &Path) -> String {
+/// Runs the binary on `db` (with `quick_check` at start if `check`); it must exit non-zero
+/// within 20 s with a clear message on stderr and no panic. Returns stderr.
+fn refused_at_start(db: &Path, check: bool) -> String {
     let mut child = Command::new(BIN)
+        .env("CHAT_SQLITE_CHECK_ON_OPEN", check.to_string())
         .arg("--addr")
         .arg("127.0.0.1:0")
         .arg("--db")
@@ -512,7 +513,7 @@ fn files_that_are_not_a_chat_database_are_refused_at_start() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(&random, bytes).unwrap();
-    let e = refused_at_start(&random);
+    let e = refused_at_start(&random, false);
     assert!(e.contains("not a database") || e.contains("corrupt"), "{e}");
 
     let other = dir.path().join("other.db");
@@ -522,7 +523,7 @@ fn files_that_are_not_a_chat_database_are_refused_at_start() {
             "CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('a'); PRAGMA user_version = 4;",
         )
         .unwrap();
-    let e = refused_at_start(&other);
+    let e = refused_at_start(&other, false);
     assert!(e.contains("not a chat database"), "{e}");
     // Refused before anything was written to it.
     let conn = rusqlite::Connection::open(&other).unwrap();
@@ -536,10 +537,11 @@ fn files_that_are_not_a_chat_database_are_refused_at_start() {
         .unwrap()
         .execute_batch("PRAGMA application_id = 1836017711;")
         .unwrap();
-    let e = refused_at_start(&stamped);
+    let e = refused_at_start(&stamped, false);
     assert!(e.contains("another application"), "{e}");
 
-    // A chat database cut in half, and one with a page overwritten in the middle.
+    // A chat database cut in half (refused on every open), and one with a page overwritten
+    // in the middle (found by the whole-file check, `--sqlite-check-on-open`).
     for damage in ["truncated", "overwritten"] {
         let path = dir.path().join(format!("{damage}.db"));
         chat_db(&path);
@@ -557,7 +559,7 @@ fn files_that_are_not_a_chat_database_are_refused_at_start() {
                 f.write_all(&vec![0x5A; 4096]).unwrap();
             }
         }
-        let e = refused_at_start(&path);
+        let e = refused_at_start(&path, damage == "overwritten");
         assert!(
             e.contains("corrupt") || e.contains("malformed") || e.contains("damaged"),
             "{damage}: {e}"

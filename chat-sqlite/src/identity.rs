@@ -47,6 +47,41 @@ pub(crate) fn check(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A file shorter than its header says (cut off by a copy or a full disk): the pages past its
+/// end are gone. Cheap — a `stat` and the header — so it runs on every open. Skipped while a
+/// WAL file exists: pages past the end of the database file may legitimately be in the WAL.
+pub(crate) fn length_check(conn: &Connection, path: &std::path::Path) -> Result<(), StoreError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(std::path::Path::new(&wal)).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+        return Ok(()); // A new database: nothing to compare.
+    };
+    let (pages, page_size): (i64, i64) = conn
+        .query_row(
+            "SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(crate::error::internal)?;
+    let expected = u64::try_from(pages.saturating_mul(page_size)).unwrap_or(0);
+    if len < expected {
+        return Err(StoreError::Storage {
+            fault: StorageFault::Corrupt,
+            source: BackendError {
+                store: "sqlite",
+                source: format!(
+                    "the database is damaged: the file has {len} bytes, its header says {expected}"
+                )
+                .into(),
+            },
+        });
+    }
+    Ok(())
+}
+
 /// `PRAGMA quick_check`: the b-trees are well formed and every page is accounted for (no
 /// index-to-table cross check, which `integrity_check` adds). Reads the whole file once.
 pub(crate) fn quick_check(conn: &Connection) -> Result<(), StoreError> {

@@ -41,6 +41,7 @@ impl Db {
         let mut conn = Connection::open(path).map_err(internal)?;
         // What the file is, before anything writes to it.
         identity::check(&conn)?;
+        identity::length_check(&conn, path)?;
         if opts.check_on_open {
             identity::quick_check(&conn)?;
         }

@@ -8,9 +8,10 @@
 //! when sustained writes leave it no quiet moment.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
+use std::time::Instant;
 
 use crate::error::Result;
 use chat_core::store::{Committed, StorageFault, StoreError, Write};
@@ -36,40 +37,36 @@ enum Job {
     Probe(oneshot::Sender<Result<()>>),
 }
 
-/// The storage fault the last write ran into, until a write commits again: what `/healthz`
-/// reports while reads still work. Shared by the writer thread and its mailbox.
+/// The storage fault the last write ran into and when, until a write commits again: what
+/// `/healthz` reports while reads still work. Shared by the writer thread and its mailbox.
 #[derive(Debug, Default)]
-pub(crate) struct Fault(AtomicU8);
+pub(crate) struct Fault(std::sync::Mutex<Option<(StorageFault, Instant)>>);
+
+/// How long after a write hit a storage fault `health` reports it without probing: a probe
+/// of one page may pass where a real write just failed (the WAL reuses its own space on a
+/// full disk), and a load balancer polling `/healthz` must not cause a write per poll.
+const PROBE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Fault {
-    fn set(&self, fault: Option<StorageFault>) {
-        let v = match fault {
-            None => 0,
-            Some(StorageFault::Full) => 1,
-            Some(StorageFault::ReadOnly) => 2,
-            Some(_) => 3,
-        };
-        self.0.store(v, Ordering::Relaxed);
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(StorageFault, Instant)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn get(&self) -> Option<StorageFault> {
-        match self.0.load(Ordering::Relaxed) {
-            0 => None,
-            1 => Some(StorageFault::Full),
-            2 => Some(StorageFault::ReadOnly),
-            _ => Some(StorageFault::Corrupt),
-        }
+    fn get(&self) -> Option<(StorageFault, Instant)> {
+        *self.lock()
     }
 
     /// Records the outcome of a batch: a commit clears the fault, a storage fault sets it.
     fn record<T>(&self, results: &[Result<T>]) {
         if results.iter().any(Result::is_ok) {
-            self.set(None);
+            *self.lock() = None;
         } else if let Some(fault) = results.iter().find_map(|r| match r {
             Err(StoreError::Storage { fault, .. }) => Some(*fault),
             _ => None,
         }) {
-            self.set(Some(fault));
+            *self.lock() = Some((fault, Instant::now()));
         }
     }
 }
@@ -129,11 +126,23 @@ impl Writer {
             .map_err(|_| crate::error::internal("sqlite writer dropped a job"))?
     }
 
-    /// `Ok` unless the last write ran into a storage fault; then a probe write tells whether
-    /// writes work again (freed space, say), so recovery needs no write from a client.
+    /// `Ok` unless the last write ran into a storage fault. That fault is reported as is for
+    /// [`PROBE_AFTER`]; after it, a probe write tells whether writes work again (freed space,
+    /// say), so recovery needs no write from a client.
     pub(crate) async fn health(&self) -> Result<()> {
-        if self.fault.get().is_none() {
-            return Ok(());
+        match self.fault.get() {
+            None => return Ok(()),
+            Some((fault, at)) if at.elapsed() < PROBE_AFTER => {
+                return Err(StoreError::Storage {
+                    fault,
+                    source: chat_core::store::BackendError {
+                        store: "sqlite",
+                        source: format!("a write failed {} ms ago", at.elapsed().as_millis())
+                            .into(),
+                    },
+                })
+            }
+            Some(_) => {}
         }
         let (reply, wait) = oneshot::channel();
         self.send(Job::Probe(reply))?;
