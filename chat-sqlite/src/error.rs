@@ -90,3 +90,52 @@ pub(crate) fn refine(e: StoreError, db: &Path) -> StoreError {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::ffi;
+
+    fn sqlite(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    fn fault(e: StoreError) -> Option<StorageFault> {
+        match e {
+            StoreError::Storage { fault, .. } => Some(fault),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn sqlite_codes_become_distinct_storage_faults() {
+        for (code, expected) in [
+            (ffi::SQLITE_FULL, Some(StorageFault::Full)),
+            (ffi::SQLITE_READONLY, Some(StorageFault::ReadOnly)),
+            (ffi::SQLITE_READONLY_DBMOVED, Some(StorageFault::ReadOnly)),
+            (ffi::SQLITE_CORRUPT, Some(StorageFault::Corrupt)),
+            (ffi::SQLITE_NOTADB, Some(StorageFault::Corrupt)),
+            (ffi::SQLITE_IOERR_WRITE, None),
+            (ffi::SQLITE_CONSTRAINT, None),
+        ] {
+            assert_eq!(fault(internal(sqlite(code))), expected, "code {code}");
+            // A batch shares one error between its writes.
+            let shared = std::sync::Arc::new(sqlite(code));
+            assert_eq!(fault(internal(shared)), expected, "shared code {code}");
+        }
+        assert_eq!(fault(internal("a message")), None);
+    }
+
+    #[test]
+    fn an_io_error_is_read_only_only_on_a_read_only_file_system() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        assert!(!read_only_fs(&db));
+        assert!(
+            !dir.path().join("x.db-probe").exists(),
+            "the probe is removed"
+        );
+        let e = refine(internal(sqlite(ffi::SQLITE_IOERR_WRITE)), &db);
+        assert!(matches!(e, StoreError::Backend(_)), "{e:?}");
+    }
+}
