@@ -112,6 +112,10 @@ pub enum ChatError {
     /// it started, nothing written (503 `overloaded`; retry after a second).
     #[error("overloaded")]
     Overloaded,
+    /// The account already runs the one operation of this kind it may run at a time (an
+    /// audit export); retry after this many seconds (429 `rate_limited`, `Retry-After`).
+    #[error("busy: retry after {0} s")]
+    Busy(u64),
     /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -162,6 +166,7 @@ impl ChatError {
             Self::Validation(_) => "validation_failed",
             Self::Overloaded => "overloaded",
             Self::Storage { .. } => "storage_unavailable",
+            Self::Busy(_) => "rate_limited",
             Self::Backend(_) | Self::Internal(_) => "internal",
         }
     }
@@ -175,6 +180,7 @@ impl ChatError {
             Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
             Self::Overloaded | Self::Storage { .. } => 503,
+            Self::Busy(_) => 429,
             Self::Backend(_) | Self::Internal(_) => 500,
         }
     }
@@ -189,6 +195,9 @@ impl ChatError {
             // Which fault is for operators (`/healthz`, the logs), not for every client.
             Self::Storage { .. } => {
                 "the server cannot store data right now; retry later".to_owned()
+            }
+            Self::Busy(_) => {
+                "an audit export of this account is already running; retry later".to_owned()
             }
             other => other.to_string(),
         }

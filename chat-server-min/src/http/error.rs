@@ -157,6 +157,7 @@ fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
         ChatError::Overloaded => reply.header("retry-after", "1"),
         // An operator has to act (free space, remount): no point in retrying at once.
         ChatError::Storage { .. } => reply.header("retry-after", STORAGE_RETRY_AFTER_SECS),
+        ChatError::Busy(secs) => reply.header("retry-after", (*secs).max(1).to_string()),
         _ => reply,
     }
 }
