@@ -52,6 +52,15 @@ pub struct TokenArgs {
     pub ttl: Duration,
 }
 
+/// `PRAGMA synchronous` as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    /// `NORMAL`: durable across process crashes; a power loss may drop the last commits.
+    Normal,
+    /// `FULL`: every commit is durable before it is acknowledged.
+    Full,
+}
+
 /// Options of the server.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -81,6 +90,16 @@ pub struct ServerArgs {
     /// with nothing written (`chat_sqlite::Options::write_queue`).
     #[arg(long, env = "CHAT_SQLITE_WRITE_QUEUE", default_value_t = chat_sqlite::Options::default().write_queue)]
     pub sqlite_write_queue: usize,
+    /// `PRAGMA synchronous` of the database (`chat_sqlite::Options::synchronous_full`):
+    /// `normal` loses no committed write when the process crashes, only the last ones on a
+    /// power loss or OS crash; `full` syncs the WAL on every commit, so none is lost then
+    /// either (see docs/robustness.md).
+    #[arg(long, env = "CHAT_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
+    pub sqlite_synchronous: Synchronous,
+    /// Check the database with `PRAGMA quick_check` at start and refuse a damaged one
+    /// (`chat_sqlite::Options::check_on_open`; reads the whole file: ~10 s per 450 MiB).
+    #[arg(long, env = "CHAT_SQLITE_CHECK_ON_OPEN")]
+    pub sqlite_check_on_open: bool,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
