@@ -13,9 +13,12 @@ mod client;
 mod crash;
 mod fanout;
 mod hello;
+mod hostile;
 mod phases;
+mod plot;
 mod report;
 mod setup;
+mod soak;
 mod spawn;
 
 use std::process::ExitCode;
@@ -45,6 +48,11 @@ enum Cmd {
     /// restart it on the same database, and check that nothing acknowledged was lost or
     /// doubled (see docs/robustness.md).
     Crash(crash::CrashArgs),
+    /// Mixed load for minutes, sampling the server's memory, fds, WAL, event log and p99
+    /// (slopes, CSV and SVG under --out).
+    Soak(soak::SoakArgs),
+    /// A normal client's p99 alone and beside slowloris sockets and idle WebSockets.
+    Hostile(hostile::HostileArgs),
     /// (Internal) the fan-out subscribers, run as a separate process by the main run.
     #[command(hide = true)]
     Subscribe {
@@ -149,6 +157,8 @@ fn main() -> ExitCode {
                 let tokens = text.lines().map(str::to_owned).collect();
                 fanout::subscribe(addr, account, room, tokens, want, timeout).await
             }
+            Some(Cmd::Soak(args)) => soak::run(args).await,
+            Some(Cmd::Hostile(args)) => hostile::run(args).await,
             None => phases::run(cli.run).await,
         }
     });

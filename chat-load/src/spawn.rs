@@ -31,6 +31,18 @@ impl Server {
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
     }
+
+    /// Open file descriptors of the process (sockets, database files), from `/proc` (Linux).
+    pub fn open_fds(&self) -> Option<u64> {
+        let pid = self.child.id()?;
+        let dir = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        Some(dir.count() as u64)
+    }
+
+    /// The server's database file (`None` for the hello server).
+    pub fn db_path(&self) -> Option<PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("load.db"))
+    }
 }
 
 fn sibling(name: &str) -> Result<PathBuf, String> {
@@ -69,11 +81,24 @@ async fn wait_healthy(http: &Http, addr: SocketAddr, path: &str) -> Result<(), S
 /// Starts `chat-server-min` on a free port over a temporary database, with rate limits out of
 /// the way (the load tool measures the server, not the limiter) and request logs off.
 pub async fn chat_server(http: &Http, secret: &str, service_token: &str) -> Result<Server, String> {
+    chat_server_with(http, secret, service_token, &[]).await
+}
+
+/// [`chat_server`] with more environment variables (`CHAT_*` settings of a mode), set last.
+pub async fn chat_server_with(
+    http: &Http,
+    secret: &str,
+    service_token: &str,
+    env: &[(&str, &str)],
+) -> Result<Server, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let launch = Launch {
         db: dir.path().join("load.db"),
         addr: free_port()?,
-        env: Vec::new(),
+        env: env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         log: None,
     };
     let mut server = launch.start(http, secret, service_token).await?;

@@ -154,6 +154,10 @@ pub struct ServerArgs {
     /// connections.
     #[arg(long, env = "CHAT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Seconds between the server's WebSocket pings; a connection that sends nothing (not
+    /// even a pong) for two intervals is closed (`keepalive_timeout`, 4000).
+    #[arg(long, env = "CHAT_WS_PING_INTERVAL_SECS", default_value_t = RealtimeConfig::default().ping_interval.as_secs())]
+    pub ws_ping_interval_secs: u64,
     /// Seconds after a user's last connection closes before they show as offline.
     #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
     pub presence_grace_secs: u64,
@@ -191,6 +195,7 @@ impl ServerArgs {
             .as_deref()
             .and_then(RealtimeConfig::parse_origins);
         config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
+        config.realtime.ping_interval = Duration::from_secs(self.ws_ping_interval_secs);
         if let Some(list) = self
             .cors_origins
             .as_deref()
@@ -244,5 +249,24 @@ mod tests {
         assert!(parse_ttl("0s").is_err());
         assert!(parse_ttl("1y").is_err());
         assert!(parse_ttl("h").is_err());
+    }
+
+    #[test]
+    fn ws_ping_interval_is_configurable_and_never_zero() {
+        let secret = vec![b'k'; 32];
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["chat-server-min"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).unwrap().server
+        };
+        let default = args(&[]).config(secret.clone()).unwrap();
+        assert_eq!(default.realtime.ping_interval, Duration::from_secs(30));
+        let short = args(&["--ws-ping-interval-secs", "4"])
+            .config(secret.clone())
+            .unwrap();
+        assert_eq!(short.realtime.ping_interval, Duration::from_secs(4));
+        assert!(args(&["--ws-ping-interval-secs", "0"])
+            .config(secret)
+            .is_err());
     }
 }
