@@ -91,6 +91,9 @@ pub struct ServerArgs {
     /// checked (`token` puts it in tokens).
     #[arg(long, env = "CHAT_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Seconds of clock skew accepted on a user token's `exp` (and `nbf`).
+    #[arg(long, env = "CHAT_JWT_LEEWAY_SECS", default_value_t = 60)]
+    pub jwt_leeway_secs: u64,
     /// Bearer token of the service API; the service routes are disabled when unset.
     #[arg(long, env = "CHAT_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
@@ -117,6 +120,10 @@ pub struct ServerArgs {
     /// origins (e.g. `https://hub.example.com`); unset: no CORS headers.
     #[arg(long, env = "CHAT_CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+    /// Host pages that may frame the chat (`/embed`) and the admin console (`/embed/admin`):
+    /// comma-separated exact origins; unset: none may (in `--dev`, the server's own `/dev`).
+    #[arg(long, env = "CHAT_EMBED_ORIGINS")]
+    pub embed_origins: Option<String>,
     /// Open realtime connections (WebSocket + SSE) per user.
     #[arg(long, env = "CHAT_REALTIME_MAX_CONNECTIONS_PER_USER", default_value_t = RealtimeConfig::default().max_connections_per_user)]
     pub realtime_max_connections_per_user: usize,
@@ -151,6 +158,7 @@ impl ServerArgs {
             config = config.with_service_token(token)?;
         }
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        config.jwt_leeway_secs = self.jwt_leeway_secs;
         let set = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -171,6 +179,14 @@ impl ServerArgs {
         {
             config = config.with_cors_origins(list)?;
         }
+        if let Some(list) = self
+            .embed_origins
+            .as_deref()
+            .and_then(RealtimeConfig::parse_origins)
+        {
+            config = config.with_embed_origins(list)?;
+        }
+        config.dev = self.dev;
         config.max_connections = self.max_connections;
         config.header_read_timeout = Duration::from_secs(self.header_read_timeout_secs);
         config.validate()?;

@@ -146,6 +146,14 @@ pub struct Config {
     /// connection that sends nothing (10 s). A deadline, not reset by progress, so a
     /// slowloris trickling its head a byte at a time is cut off too. [`crate::serve`] only.
     pub header_read_timeout: Duration,
+    /// Origins of the host pages that may frame (or open) `/embed` and `/embed/admin`
+    /// (`CHAT_EMBED_ORIGINS`), exact `scheme://host[:port]`; empty (the default): none may
+    /// (`frame-ancestors 'none'`), except this server's own `/dev` page in dev mode.
+    pub embed_origins: Vec<String>,
+    /// Dev mode: serves the demo host `/dev` and `POST /dev/token` (which mints user tokens
+    /// for anyone who asks). The binary sets it only with `--dev`, which listens on loopback
+    /// and makes its own secret; an embedder must never set it in production.
+    pub dev: bool,
 }
 
 impl fmt::Debug for Config {
@@ -165,6 +173,8 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("max_connections", &self.max_connections)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("embed_origins", &self.embed_origins)
+            .field("dev", &self.dev)
             .finish()
     }
 }
@@ -182,9 +192,13 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn check_cors_origins(origins: &[String]) -> Result<(), ConfigError> {
+    check_origins("CHAT_CORS_ORIGINS", origins)
+}
+
+fn check_origins(name: &str, origins: &[String]) -> Result<(), ConfigError> {
     match origins.iter().find(|o| !crate::http::cors::valid_origin(o)) {
         Some(bad) => Err(ConfigError(format!(
-            "CHAT_CORS_ORIGINS: {bad:?} is not an origin like https://hub.example.com"
+            "{name}: {bad:?} is not an origin like https://hub.example.com"
         ))),
         None => Ok(()),
     }
@@ -212,6 +226,8 @@ impl Config {
             cors_origins: Vec::new(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: Duration::from_secs(10),
+            embed_origins: Vec::new(),
+            dev: false,
         })
     }
 
@@ -220,6 +236,14 @@ impl Config {
     pub fn with_cors_origins(mut self, origins: Vec<String>) -> Result<Self, ConfigError> {
         check_cors_origins(&origins)?;
         self.cors_origins = origins;
+        Ok(self)
+    }
+
+    /// Lets host pages of these origins frame the chat and the admin console
+    /// (`CHAT_EMBED_ORIGINS`); each must be exactly `http(s)://host[:port]`.
+    pub fn with_embed_origins(mut self, origins: Vec<String>) -> Result<Self, ConfigError> {
+        check_origins("CHAT_EMBED_ORIGINS", &origins)?;
+        self.embed_origins = origins;
         Ok(self)
     }
 
@@ -244,6 +268,7 @@ impl Config {
             Config::new(self.jwt_secret.clone())?.with_service_token(token.clone())?;
         }
         check_cors_origins(&self.cors_origins)?;
+        check_origins("CHAT_EMBED_ORIGINS", &self.embed_origins)?;
         if self.max_connections == 0 || self.header_read_timeout.is_zero() {
             return Err(ConfigError(
                 "max_connections and header_read_timeout must be greater than zero".into(),

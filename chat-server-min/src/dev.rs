@@ -138,7 +138,9 @@ pub fn walkthrough(base_url: &str, config: &Config, demo: &Demo) -> Result<Strin
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n=== chat-server-min dev mode: demo account {DEMO_ACCOUNT} ===\n"
+        "\n=== chat-server-min dev mode: demo account {DEMO_ACCOUNT} ===\n\n\
+Open {base_url}/dev in a browser: a demo hub with Alice and Bob chatting side by side\n\
+and the admin console, each embedded with /embed.js like a real host.\n"
     );
     let _ = writeln!(out, "# tokens (valid 12 h):");
     for (user, role, name) in DEMO_USERS {
@@ -229,6 +231,51 @@ pub fn guard(
         ));
     }
     Ok(!db.exists())
+}
+
+/// The demo's JWT secret and service token for this database: generated the first time and
+/// kept in `<db>.dev-secrets` (owner-only), so a restarted demo accepts the tokens it handed
+/// out before (the `/dev` page and the browser tests restart it under open sessions).
+pub fn secrets(db: &std::path::Path) -> Result<(String, String), String> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".dev-secrets");
+    let path = std::path::PathBuf::from(name);
+    let shown = path.display();
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let mut lines = text.lines();
+        if let (Some(jwt), Some(service)) = (lines.next(), lines.next()) {
+            if jwt.len() >= crate::config::MIN_SECRET_BYTES
+                && service.len() >= crate::config::MIN_SERVICE_TOKEN_BYTES
+            {
+                return Ok((jwt.to_owned(), service.to_owned()));
+            }
+        }
+        return Err(format!(
+            "{shown} is not a dev secrets file (delete it to make new secrets)"
+        ));
+    }
+    let jwt = auth::random_hex(32).map_err(|e| e.to_string())?;
+    let service = auth::random_hex(24).map_err(|e| e.to_string())?;
+    write_private(&path, &format!("{jwt}\n{service}\n"))
+        .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    Ok((jwt, service))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
 }
 
 /// Marks a database as created by `--dev`.

@@ -54,6 +54,7 @@ pub mod ratelimit;
 pub mod realtime;
 pub mod routes;
 pub mod server;
+pub mod web;
 
 pub use chat_core;
 pub use config::{Config, ConfigError, RateConfig, RealtimeConfig};

@@ -62,21 +62,6 @@ fn token(args: &ServerArgs, t: &TokenArgs) -> Result<(), String> {
 
 fn run(args: &ServerArgs) -> Result<(), String> {
     ops::log::init_stderr();
-    let secret = if args.dev {
-        // `dev::guard` below refuses a configured secret: demo mode always makes its own.
-        auth::random_hex(32)
-            .map_err(|e| e.to_string())?
-            .into_bytes()
-    } else {
-        secret_from(args)?
-    };
-    let mut config = args.config(secret).map_err(|e| e.to_string())?;
-    if args.dev && config.service_token.is_none() {
-        let generated = auth::random_hex(24).map_err(|e| e.to_string())?;
-        config = config
-            .with_service_token(generated)
-            .map_err(|e| e.to_string())?;
-    }
     let db = args
         .db
         .clone()
@@ -90,6 +75,20 @@ fn run(args: &ServerArgs) -> Result<(), String> {
     } else {
         false
     };
+    // Demo mode makes its own secrets (`dev::guard` refuses configured ones) and keeps them
+    // beside its database, so the demo's tokens survive a restart.
+    let (secret, dev_service_token) = if args.dev {
+        let (jwt, service) = dev::secrets(&db)?;
+        (jwt.into_bytes(), Some(service))
+    } else {
+        (secret_from(args)?, None)
+    };
+    let mut config = args.config(secret).map_err(|e| e.to_string())?;
+    if let Some(token) = dev_service_token {
+        config = config
+            .with_service_token(token)
+            .map_err(|e| e.to_string())?;
+    }
     let options = chat_sqlite::Options {
         inline_reads: args.sqlite_inline_reads,
         mmap_size: args.sqlite_mmap_mib.saturating_mul(1 << 20),

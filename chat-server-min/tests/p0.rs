@@ -200,6 +200,13 @@ enum Endpoint {
     ListUsersInactive,
     GetUser,
     ListAccountRooms,
+    // The web client: public, tokens ignored.
+    EmbedPage,
+    AdminPage,
+    EmbedJs,
+    Asset,
+    DevPage,
+    DevToken,
 }
 
 /// Expected status of `who` on `e`: a token whose `nbf` is in the future is refused like an
@@ -251,6 +258,15 @@ fn expected(e: Endpoint) -> [u16; 11] {
         // Other ids: user 12 exists only in account b.
         GetUser => [T, T, T, T, 403, 404, 200, 200, 200, 200, 401],
         ListAccountRooms => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        // Pages and the host helper need no token and ignore any; a page is served when its
+        // file is in web/pages/.
+        EmbedPage => [page_status("embed"); 11],
+        AdminPage => [page_status("admin"); 11],
+        EmbedJs => [200; 11],
+        // An asset name that no file hashes to.
+        Asset => [404; 11],
+        // Dev mode only: this server is not in it.
+        DevPage | DevToken => [404; 11],
     }
 }
 
@@ -371,10 +387,20 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         ),
         GetUser => (Method::GET, format!("{base}/users/{member}"), None),
         ListAccountRooms => (Method::GET, format!("{base}/rooms?scope=account"), None),
+        EmbedPage => (Method::GET, "/embed".into(), None),
+        AdminPage => (Method::GET, "/embed/admin".into(), None),
+        EmbedJs => (Method::GET, "/embed.js".into(), None),
+        Asset => (Method::GET, "/assets/app.000000000000.js".into(), None),
+        DevPage => (Method::GET, "/dev".into(), None),
+        DevToken => (
+            Method::POST,
+            "/dev/token".into(),
+            Some(json!({"account_id": 1, "user_id": 1, "role": "admin"})),
+        ),
     }
 }
 
-const ENDPOINTS: [Endpoint; 32] = [
+const ENDPOINTS: [Endpoint; 38] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -407,7 +433,23 @@ const ENDPOINTS: [Endpoint; 32] = [
     Endpoint::ListUsersInactive,
     Endpoint::GetUser,
     Endpoint::ListAccountRooms,
+    Endpoint::EmbedPage,
+    Endpoint::AdminPage,
+    Endpoint::EmbedJs,
+    Endpoint::Asset,
+    Endpoint::DevPage,
+    Endpoint::DevToken,
 ];
+
+/// `200` when `web/pages/{name}.html` exists (the route serves it), else `404`.
+fn page_status(name: &str) -> u16 {
+    let file = format!("{}/../web/pages/{name}.html", env!("CARGO_MANIFEST_DIR"));
+    if std::path::Path::new(&file).exists() {
+        200
+    } else {
+        404
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn p0_table() {
@@ -455,9 +497,16 @@ async fn p0_table() {
             let Some(res) = res else {
                 continue;
             };
+            // Everything is per caller and never stored, but the public host helper
+            // (revalidated with its ETag).
+            let cache = if e == Endpoint::EmbedJs && res.status == 200 {
+                "no-cache"
+            } else {
+                "no-store"
+            };
             assert_eq!(
                 res.header("cache-control").as_deref(),
-                Some("no-store"),
+                Some(cache),
                 "{cell}"
             );
             assert_eq!(

@@ -11,6 +11,7 @@ use crate::auth::Verifier;
 use crate::config::Config;
 use crate::ops::metrics::Metrics;
 use crate::ratelimit::Limits;
+use crate::web;
 
 pub use admission::{admit, same_account, Seen};
 pub use connections::{stopping, Realtime};
@@ -25,6 +26,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Realtime state: tickets, connections per user, the shutdown signal.
     pub realtime: Realtime,
+    /// The web client's files as served (built on first use; rebuilt on change in debug builds).
+    pub web: web::Source,
     pub(crate) verifier: Verifier,
     pub(crate) limits: Limits,
 }
@@ -47,6 +50,7 @@ impl App {
             limits: Limits::new(&config.rate),
             metrics: Metrics::new(),
             realtime: Realtime::new(&config.realtime),
+            web: web::Source::default(),
             chat,
             config,
         }

@@ -118,10 +118,17 @@ impl Reply {
         if let Some(ct) = self.content_type {
             h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
-        h.insert(
-            http::header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
+        // Answers are per caller unless a route says otherwise (the web client's assets).
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("cache-control"))
+        {
+            h.insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            );
+        }
         h.insert(
             http::header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

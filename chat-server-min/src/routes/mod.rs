@@ -15,6 +15,7 @@ pub mod rooms;
 pub mod router;
 pub mod service;
 pub mod users;
+pub mod web;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +31,7 @@ use crate::http::{ApiError, Params, Query, Reply};
 use crate::realtime::Transport;
 
 pub use router::Router;
+pub use web::WebCall;
 
 /// What every handler returns: a library error converts with `?`.
 pub type HandlerResult = Result<Reply, ApiError>;
@@ -76,6 +78,8 @@ pub enum Handler {
     Service(fn(ServiceCall) -> HandlerFuture),
     /// A realtime connection: a ticket or a user token, handled by [`crate::realtime`].
     Realtime(Transport),
+    /// A web page or asset: no token (pages get theirs from the host over the handshake).
+    Web(fn(WebCall) -> HandlerFuture),
 }
 
 /// One route.
@@ -112,6 +116,13 @@ macro_rules! route {
             method: Method::$method,
             path: $path,
             handler: Handler::Realtime($t),
+        }
+    };
+    ($method:ident $path:expr => Web $f:path) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            handler: Handler::Web(|c| Box::pin($f(c))),
         }
     };
     ($method:ident $path:expr => Service $f:path) => {
@@ -154,6 +165,12 @@ pub fn table() -> Vec<Route> {
         route!(GET "/api/v1/accounts/{account_id}/chat/users/{user_id}" => User users::get),
         route!(PUT "/api/v1/accounts/{account_id}/chat/entitlements" => Service service::set_entitlements),
         route!(GET "/api/v1/accounts/{account_id}/chat/entitlements" => Service service::entitlements),
+        route!(GET "/embed" => Web web::chat),
+        route!(GET "/embed/admin" => Web web::admin),
+        route!(GET "/embed.js" => Web web::embed_js),
+        route!(GET "/assets/{*path}" => Web web::asset),
+        route!(GET "/dev" => Web web::dev),
+        route!(POST "/dev/token" => Web web::dev_token),
     ]
 }
 

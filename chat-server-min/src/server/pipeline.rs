@@ -19,7 +19,7 @@ use crate::http::{
 };
 use crate::ops::log::ACCESS_TARGET;
 use crate::realtime;
-use crate::routes::{Handler, Router, ServiceCall, UserCall};
+use crate::routes::{Handler, Router, ServiceCall, UserCall, WebCall};
 
 /// How long a client may take to send its body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -150,6 +150,16 @@ impl Pipeline {
             }
             Handler::Realtime(transport) => {
                 realtime::open(app, transport, &mut parts, &params, request_id, seen).await?
+            }
+            Handler::Web(h) => {
+                let body = body_of(&parts.method, &parts.headers, body).await?;
+                h(WebCall {
+                    app: Arc::clone(app),
+                    params,
+                    headers: std::mem::take(&mut parts.headers),
+                    body,
+                })
+                .await?
             }
             Handler::Service(h) => {
                 auth::check_service(app.config.service_token.as_deref(), &parts.headers)?;
