@@ -101,7 +101,9 @@ fn quote_ident(name: &str) -> String {
 /// owner could switch row-level security off).
 pub(crate) async fn grant(c: &Client, role: &str) -> Result<()> {
     let role = quote_ident(role);
-    let mut sql = format!("GRANT USAGE ON SCHEMA public TO {role};");
+    // The schema version, so `PgStore::connect` can check it.
+    let mut sql =
+        format!("GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON internal_chat_schema TO {role};");
     for t in TABLES {
         sql.push_str(&format!(
             "GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO {role};"

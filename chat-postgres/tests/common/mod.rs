@@ -164,8 +164,9 @@ pub fn template() -> &'static str {
     })
 }
 
-/// The migrations' SQL, for the template's name.
+/// The migrations' SQL and the code that applies them and grants, for the template's name.
 const MIGRATIONS: &[&str] = &[
+    include_str!("../../src/migrate.rs"),
     include_str!("../../migrations/001_init.sql"),
     include_str!("../../migrations/002_event_log.sql"),
     include_str!("../../migrations/003_row_level_security.sql"),
