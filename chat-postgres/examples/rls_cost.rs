@@ -23,7 +23,9 @@ const HISTORY: usize = 200;
 const ROUNDS: usize = 2_000;
 
 async fn admin(url: &str) -> tokio_postgres::Client {
-    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
     c
 }
@@ -40,12 +42,17 @@ async fn main() {
         .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".to_owned());
     let db = format!("chat_rls_cost_{}", std::process::id());
     let a = admin(&base).await;
-    for (role, bypass) in [("chat_rls_on", "NOBYPASSRLS"), ("chat_rls_off", "BYPASSRLS")] {
+    for (role, bypass) in [
+        ("chat_rls_on", "NOBYPASSRLS"),
+        ("chat_rls_off", "BYPASSRLS"),
+    ] {
         let _ = a
             .batch_execute(&format!("CREATE ROLE {role} LOGIN NOSUPERUSER {bypass}"))
             .await;
     }
-    a.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
+    a.batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
     let url = |user: Option<&str>| {
         let mut u = format!("{base} dbname={db}");
         if let Some(user) = user {
@@ -54,10 +61,20 @@ async fn main() {
         u
     };
     let options = Options::default();
-    PgStore::migrate(&url(None), &options, Some("chat_rls_on")).await.unwrap();
-    PgStore::migrate(&url(None), &options, Some("chat_rls_off")).await.unwrap();
-    let on = Chat::new(Arc::new(PgStore::connect(&url(Some("chat_rls_on")), &options).await.unwrap()));
-    let off_store = PgStore::connect(&url(Some("chat_rls_off")), &options).await.unwrap();
+    PgStore::migrate(&url(None), &options, Some("chat_rls_on"))
+        .await
+        .unwrap();
+    PgStore::migrate(&url(None), &options, Some("chat_rls_off"))
+        .await
+        .unwrap();
+    let on = Chat::new(Arc::new(
+        PgStore::connect(&url(Some("chat_rls_on")), &options)
+            .await
+            .unwrap(),
+    ));
+    let off_store = PgStore::connect(&url(Some("chat_rls_off")), &options)
+        .await
+        .unwrap();
     assert!(!off_store.rls_enforced().await.unwrap());
     let off = Chat::new(Arc::new(off_store));
 
@@ -68,13 +85,20 @@ async fn main() {
         let members: Vec<_> = who.all().into_iter().skip(1).collect();
         let mut first = None;
         for r in 0..ROOMS {
-            let (room, _) = on.create_room(&who.admin, team(&format!("r{r}"), &members)).await.unwrap();
-            on.send_message(&who.admin, room.id, text("hello")).await.unwrap();
+            let (room, _) = on
+                .create_room(&who.admin, team(&format!("r{r}"), &members))
+                .await
+                .unwrap();
+            on.send_message(&who.admin, room.id, text("hello"))
+                .await
+                .unwrap();
             first.get_or_insert(room.id);
         }
         let room = first.unwrap();
         for i in 0..HISTORY {
-            on.send_message(&who.admin, room, text(&format!("m{i}"))).await.unwrap();
+            on.send_message(&who.admin, room, text(&format!("m{i}")))
+                .await
+                .unwrap();
         }
         subjects.push((who, room));
     }
@@ -85,19 +109,30 @@ async fn main() {
     for i in 0..ROUNDS {
         for (side, chat) in [&on, &off].into_iter().enumerate() {
             let s = Instant::now();
-            chat.list_messages(reader, *room, None, Some(50)).await.unwrap();
+            chat.list_messages(reader, *room, None, Some(50))
+                .await
+                .unwrap();
             t[side][0].push(s.elapsed());
             let s = Instant::now();
             chat.unread(reader).await.unwrap();
             t[side][1].push(s.elapsed());
             let s = Instant::now();
-            chat.send_message(&who.admin, *room, text(&format!("b{i}"))).await.unwrap();
+            chat.send_message(&who.admin, *room, text(&format!("b{i}")))
+                .await
+                .unwrap();
             t[side][2].push(s.elapsed());
         }
     }
     println!("| call | RLS p50 ms | bypass p50 ms | RLS p99 ms | bypass p99 ms |");
     println!("|---|---|---|---|---|");
-    for (k, name) in ["list_messages (page of 50)", "unread (20 rooms)", "send_message"].iter().enumerate() {
+    for (k, name) in [
+        "list_messages (page of 50)",
+        "unread (20 rooms)",
+        "send_message",
+    ]
+    .iter()
+    .enumerate()
+    {
         let [on_t, off_t] = &mut t;
         println!(
             "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
@@ -108,5 +143,7 @@ async fn main() {
         );
     }
     drop((on, off));
-    a.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).await.unwrap();
+    a.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
+        .await
+        .unwrap();
 }

@@ -168,6 +168,53 @@ impl Target {
     }
 }
 
+/// Drives `conn` on a task of its own, forwarding its notifications to the returned
+/// receiver; the receiver ends when the connection does.
+fn forward<S, T>(
+    mut conn: tokio_postgres::Connection<S, T>,
+) -> tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(Ok(message)) = futures::StreamExt::next(&mut messages).await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = message {
+                if tx.send(n).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+impl Target {
+    /// A connection outside the pool whose notifications (`LISTEN`) arrive on the receiver.
+    pub(crate) async fn listen_connection(
+        &self,
+        options: &Options,
+    ) -> Result<(
+        Client,
+        tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,
+    )> {
+        let config = self.with_options(options);
+        if self.plain() {
+            let (client, conn) = config.connect(NoTls).await.map_err(db)?;
+            Ok((client, forward(conn)))
+        } else {
+            let tls = tls::client_config(self.ssl, self.root_cert.as_deref())?;
+            let (client, conn) = config
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+                .await
+                .map_err(db)?;
+            Ok((client, forward(conn)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

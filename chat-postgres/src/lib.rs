@@ -48,6 +48,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod bus;
 mod connect;
 mod directory;
 mod error;
@@ -79,6 +80,7 @@ use futures::FutureExt;
 use crate::error::{db, internal, Result};
 use crate::tx::{Mode, Tx};
 
+pub use bus::PgBus;
 pub use migrate::SCHEMA_VERSION;
 pub use options::{Options, Retention};
 pub use tls::SslMode;

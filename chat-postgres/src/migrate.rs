@@ -102,8 +102,9 @@ fn quote_ident(name: &str) -> String {
 pub(crate) async fn grant(c: &Client, role: &str) -> Result<()> {
     let role = quote_ident(role);
     // The schema version, so `PgStore::connect` can check it.
-    let mut sql =
-        format!("GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON internal_chat_schema TO {role};");
+    let mut sql = format!(
+        "GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON internal_chat_schema TO {role};"
+    );
     for t in TABLES {
         sql.push_str(&format!(
             "GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO {role};"

@@ -29,7 +29,10 @@ fn check_batch(cursor: i64, ids: &[i64]) -> Result<(), String> {
         return Err(format!("batch after {cursor} starts at {first}"));
     }
     if let Some(w) = ids.windows(2).find(|w| w[1] != w[0] + 1) {
-        return Err(format!("batch after {cursor} jumps from {} to {}", w[0], w[1]));
+        return Err(format!(
+            "batch after {cursor} jumps from {} to {}",
+            w[0], w[1]
+        ));
     }
     Ok(())
 }
@@ -60,12 +63,18 @@ async fn a_tailer_never_sees_a_gap_under_concurrent_writers_delays_and_rollbacks
     };
     let chat = Chat::new(Arc::new(db.store(&options)));
     let main = AccountId(1);
-    let accounts: Vec<AccountId> = (0..=BACKGROUND_ACCOUNTS).map(|i| AccountId(1 + i)).collect();
+    let accounts: Vec<AccountId> = (0..=BACKGROUND_ACCOUNTS)
+        .map(|i| AccountId(1 + i))
+        .collect();
     // One room per writer: writers of an account then meet only at its event counter.
     let mut jobs = Vec::new();
     for &account in &accounts {
         let who = people(&chat, account, account.0 * 100).await;
-        let n = if account == main { WRITERS } else { BACKGROUND_WRITERS };
+        let n = if account == main {
+            WRITERS
+        } else {
+            BACKGROUND_WRITERS
+        };
         for i in 0..n {
             let (room, _) = chat
                 .create_room(&who.admin, team(&format!("w{i}"), &[]))
@@ -139,9 +148,17 @@ async fn a_tailer_never_sees_a_gap_under_concurrent_writers_delays_and_rollbacks
     done.store(true, Ordering::Release);
     let (seen, batches) = tailer.await.unwrap();
     let (sent, failed) = (sent.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
-    eprintln!("{sent} sends committed, {failed} rolled back, {seen} events tailed in {batches} batches");
-    assert!(failed > 0, "rollbacks after ids were handed out must have happened");
-    assert!(batches > 10, "the tailer read while writers wrote ({batches} batches)");
+    eprintln!(
+        "{sent} sends committed, {failed} rolled back, {seen} events tailed in {batches} batches"
+    );
+    assert!(
+        failed > 0,
+        "rollbacks after ids were handed out must have happened"
+    );
+    assert!(
+        batches > 10,
+        "the tailer read while writers wrote ({batches} batches)"
+    );
     assert_eq!(seen, sent, "every committed send, each exactly once");
 }
 

@@ -54,7 +54,10 @@ async fn seen(c: &tokio_postgres::Client, account: Option<i64>, table: &str) -> 
 async fn a_statement_without_the_account_filter_sees_only_its_account() {
     let db = Arc::new(TestDb::create());
     let store = db.store(&Options::default());
-    assert!(store.rls_enforced().await.unwrap(), "the store's role is bound by RLS");
+    assert!(
+        store.rls_enforced().await.unwrap(),
+        "the store's role is bound by RLS"
+    );
     let w = world(TestBackend {
         store: Arc::new(store),
         fail_audit: Box::new(|_| {}),
@@ -94,9 +97,17 @@ async fn a_statement_without_the_account_filter_sees_only_its_account() {
         );
         for account in [ACC_A.0, ACC_B.0] {
             let own: Vec<_> = all.iter().filter(|(a, _)| *a == account).copied().collect();
-            assert_eq!(seen(&app, Some(account), table).await, own, "{table} as {account}");
+            assert_eq!(
+                seen(&app, Some(account), table).await,
+                own,
+                "{table} as {account}"
+            );
         }
-        assert_eq!(seen(&app, None, table).await, [], "{table} with no account set");
+        assert_eq!(
+            seen(&app, None, table).await,
+            [],
+            "{table} with no account set"
+        );
     }
 
     // Changes without the filter reach only the transaction's account.
@@ -138,7 +149,9 @@ async fn a_statement_without_the_account_filter_sees_only_its_account() {
     let e = foreign.expect_err("inserting another account's row is refused");
     let message = e.as_db_error().map(|d| d.message().to_owned());
     assert!(
-        message.as_deref().is_some_and(|m| m.contains("row-level security")),
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("row-level security")),
         "{e:?}"
     );
     drop(db);
@@ -151,5 +164,8 @@ async fn a_superuser_store_is_reported_as_bypassing_rls() {
     assert!(!store.rls_enforced().await.unwrap());
     let app = db.store(&Options::default());
     assert!(app.rls_enforced().await.unwrap());
-    assert_eq!(app.schema_version().await.unwrap(), chat_postgres::SCHEMA_VERSION);
+    assert_eq!(
+        app.schema_version().await.unwrap(),
+        chat_postgres::SCHEMA_VERSION
+    );
 }
