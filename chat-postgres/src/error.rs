@@ -30,7 +30,30 @@ pub(crate) fn db(e: tokio_postgres::Error) -> StoreError {
             .map_or_else(|| e.to_string(), |d| d.message().to_owned());
         return StoreError::Conflict(format!("concurrent write: {what}"));
     }
-    internal(e)
+    internal(PgError::from(e))
+}
+
+/// A driver error with what the server said in its text (tokio-postgres's own text is only
+/// "db error"), the driver's error kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub(crate) struct PgError {
+    text: String,
+    #[source]
+    source: tokio_postgres::Error,
+}
+
+impl From<tokio_postgres::Error> for PgError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        let text = match e.as_db_error() {
+            Some(d) => format!("{} {}: {}", d.severity(), d.code().code(), d.message()),
+            None => match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            },
+        };
+        Self { text, source: e }
+    }
 }
 
 /// A connection could not be had: the pool's wait timed out (every connection busy) is

@@ -144,10 +144,19 @@ impl PgStore {
     /// The schema version of the database (0: not migrated).
     pub async fn schema_version(&self) -> Result<i32> {
         let c = self.pool.get().await.map_err(error::pool)?;
+        let exists = c
+            .query_one(
+                "SELECT to_regclass('internal_chat_schema') IS NOT NULL",
+                &[],
+            )
+            .await
+            .map_err(db)?;
+        if !exists.try_get::<_, bool>(0).map_err(db)? {
+            return Ok(0);
+        }
         let row = c
             .query_one(
-                "SELECT CASE WHEN to_regclass('internal_chat_schema') IS NULL THEN 0 \
-                 ELSE (SELECT COALESCE(MAX(version), 0) FROM internal_chat_schema) END",
+                "SELECT COALESCE(MAX(version), 0) FROM internal_chat_schema",
                 &[],
             )
             .await
