@@ -77,6 +77,10 @@ pub enum ChatError {
     /// it started, nothing written (503 `overloaded`; retry after a second).
     #[error("overloaded")]
     Overloaded,
+    /// The account already runs the one operation of this kind it may run at a time (an
+    /// audit export); retry after this many seconds (429 `rate_limited`, `Retry-After`).
+    #[error("busy: retry after {0} s")]
+    Busy(u64),
     /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -115,6 +119,7 @@ impl ChatError {
             Self::Conflict(_) => "conflict",
             Self::Validation(_) => "validation_failed",
             Self::Overloaded => "overloaded",
+            Self::Busy(_) => "rate_limited",
             Self::Backend(_) | Self::Internal(_) => "internal",
         }
     }
@@ -128,6 +133,7 @@ impl ChatError {
             Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
             Self::Overloaded => 503,
+            Self::Busy(_) => 429,
             Self::Backend(_) | Self::Internal(_) => 500,
         }
     }
@@ -139,6 +145,9 @@ impl ChatError {
             // The detail names internal facts (which precondition, whose membership).
             Self::Conflict(_) => "the resource changed while the request ran; retry".to_owned(),
             Self::Overloaded => "the server is overloaded; retry shortly".to_owned(),
+            Self::Busy(_) => {
+                "an audit export of this account is already running; retry later".to_owned()
+            }
             other => other.to_string(),
         }
     }

@@ -138,11 +138,12 @@ fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
         error["details"] = json!(fields);
     }
     let reply = Reply::json_value(status, json!({ "error": error }));
-    if matches!(e, ChatError::Overloaded) {
+    match e {
         // A full queue drains in tens of milliseconds: the soonest whole second.
-        return reply.header("retry-after", "1");
+        ChatError::Overloaded => reply.header("retry-after", "1"),
+        ChatError::Busy(secs) => reply.header("retry-after", (*secs).max(1).to_string()),
+        _ => reply,
     }
-    reply
 }
 
 #[cfg(test)]
