@@ -57,22 +57,24 @@ mod migrate;
 mod options;
 mod reads;
 mod rows;
+mod stats;
 mod tls;
 mod tx;
 mod writes;
 
 use async_trait::async_trait;
 use chat_core::events::LogSlice;
-use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
+use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::model::{
     AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomOverview,
     RoomSummary, RoomUnread,
 };
+use chat_core::stats::{Activity, BucketUnit, StatsTotals};
 use chat_core::store::{
     AccountRoomsScope, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember,
     DecideRoom, DirectoryPosition, DirectoryScope, DirectorySearch, MemberScope, MessageAccess,
-    NotificationPosition, RoomAccess, RoomPosition, RoomScope, StoreError, UserScope, Window,
-    Write,
+    NotificationPosition, RoomAccess, RoomPosition, RoomScope, StatsScope, StoreError, UserScope,
+    Window, Write,
 };
 use deadpool_postgres::Pool;
 use futures::FutureExt;
@@ -372,6 +374,39 @@ impl ChatStore for PgStore {
             async move { reads::list_audit(c, a, &f, after.as_ref(), limit).await }.boxed()
         })
         .await
+    }
+
+    async fn list_audit_ascending(
+        &self,
+        scope: &AuditScope,
+        filter: &AuditFilter,
+        after: Option<AuditPosition>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let (a, f) = (scope.account(), filter.clone());
+        self.read(a, move |c| {
+            async move { reads::list_audit_ascending(c, a, &f, after.as_ref(), limit).await }
+                .boxed()
+        })
+        .await
+    }
+
+    async fn activity(
+        &self,
+        scope: &StatsScope,
+        from: Timestamp,
+        to: Timestamp,
+        unit: BucketUnit,
+    ) -> Result<Vec<Activity>> {
+        let a = scope.account();
+        self.read(a, move |c| stats::activity(c, a, from, to, unit).boxed())
+            .await
+    }
+
+    async fn stats_totals(&self, scope: &StatsScope, since: Timestamp) -> Result<StatsTotals> {
+        let a = scope.account();
+        self.read(a, move |c| stats::totals(c, a, since).boxed())
+            .await
     }
 
     async fn list_notifications(

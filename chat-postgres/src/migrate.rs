@@ -20,10 +20,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "row_level_security",
         include_str!("../migrations/003_row_level_security.sql"),
     ),
+    (4, "stats", include_str!("../migrations/004_stats.sql")),
 ];
 
 /// The schema version this build migrates to.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Key of the advisory lock migrations hold (any constant; "chat" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6368_6174;

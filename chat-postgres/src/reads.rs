@@ -335,6 +335,49 @@ pub(crate) async fn list_audit(
     rows::all(&found, rows::audit)
 }
 
+/// The export's listing: oldest first by (`created_at`, `id`), in `[$8, $9)`.
+pub(crate) const AUDIT_ASC_SQL: &str =
+    "SELECT id, account_id, actor_id, action, target_id, metadata, created_at \
+     FROM internal_chat_audit \
+     WHERE account_id = $1 AND created_at >= $8 AND created_at < $9 \
+       AND ($2::text IS NULL OR action = $2) AND ($3::bigint IS NULL OR actor_id = $3) \
+       AND ($4::text IS NULL OR target_id = $4) \
+       AND ($5::bigint IS NULL OR created_at > $5 OR (created_at = $5 AND id > $6::uuid)) \
+     ORDER BY created_at, id LIMIT $7";
+
+/// [`list_audit`] oldest first (the export's order): the same index range read forwards.
+pub(crate) async fn list_audit_ascending(
+    c: &Conn,
+    account: AccountId,
+    f: &AuditFilter,
+    after: Option<&AuditPosition>,
+    limit: u32,
+) -> Result<Vec<AuditEntry>> {
+    let (at, id) = match after {
+        Some(p) => (Some(p.created_at.0), Some(p.id.0)),
+        None => (None, None),
+    };
+    // A cursor raises the range's lower end, so each page seeks to its place.
+    let lower = f.from.map_or(i64::MIN, |t| t.0).max(at.unwrap_or(i64::MIN));
+    let found = query(
+        c,
+        AUDIT_ASC_SQL,
+        &[
+            &account.0,
+            &f.action.map(|a| a.as_str()),
+            &f.actor_id.map(|u| u.0),
+            &f.target_id.as_deref(),
+            &at,
+            &id,
+            &i64::from(limit),
+            &lower,
+            &f.to.map_or(i64::MAX, |t| t.0),
+        ],
+    )
+    .await?;
+    rows::all(&found, rows::audit)
+}
+
 /// Every live team room of the account by activity, with member counts.
 pub(crate) async fn list_account_rooms(
     c: &Conn,

@@ -170,6 +170,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_init.sql"),
     include_str!("../../migrations/002_event_log.sql"),
     include_str!("../../migrations/003_row_level_security.sql"),
+    include_str!("../../migrations/004_stats.sql"),
 ];
 
 fn url_as(db: &str, user: Option<&str>) -> String {
