@@ -1,6 +1,6 @@
 //! v1.1 black-box: `GET /stats` against counts made by the test, and `GET /audit/export`
 //! (CSV with neutralised formula cells and the listing's rows in reverse, JSONL, semicolons,
-//! bad parameters, one export at a time per account).
+//! bad parameters, one export at a time per account, a store error mid-stream).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -502,5 +502,42 @@ async fn a_second_concurrent_export_is_refused_with_retry_after() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(freed, "the slot of an abandoned export was never freed");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_error_mid_stream_aborts_the_download() {
+    use http_body_util::BodyExt;
+    let s = start(config()).await;
+    people(&s, 1).await;
+    seed_audit(&s.db, 1, 20_000, 1_000, an_hour_ago());
+    let admin = token(1, 1, AccountRole::Admin);
+    let res = s
+        .open(&format!("{A}/audit/export"), Some(&admin), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    // The client has not read yet: the export waits on the socket, a few pages ahead. Now
+    // the audit table goes away under it (as a failing disk would make every read fail).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let conn = rusqlite::Connection::open(&s.db).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn.execute_batch("ALTER TABLE internal_chat_audit RENAME TO audit_gone")
+        .unwrap();
+    let mut body = res.into_body();
+    let mut bytes = 0usize;
+    let ended = loop {
+        match body.frame().await {
+            Some(Ok(f)) => bytes += f.data_ref().map_or(0, |d| d.len()),
+            Some(Err(e)) => break Err(e),
+            None => break Ok(()),
+        }
+    };
+    assert!(
+        ended.is_err(),
+        "the body ended as if complete after {bytes} bytes"
+    );
+    assert!(bytes < 20_000 * 1_000, "it stopped early");
+    conn.execute_batch("ALTER TABLE audit_gone RENAME TO internal_chat_audit")
+        .unwrap();
     s.stop().await;
 }

@@ -94,10 +94,16 @@ async function main() {
     await page.waitForLoadState("networkidle");
     const transferred = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
     let uncompressed = 0;
+    let gzipBodies = 0;
     for (const url of new Set(urls)) {
       const res = await fetch(url, { headers: { "accept-encoding": "identity" } });
       uncompressed += (await res.arrayBuffer()).byteLength;
+      // The body bytes alone as sent with gzip (Content-Length of the compressed answer).
+      const z = await fetch(url, { headers: { "accept-encoding": "gzip" } });
+      gzipBodies += Number(z.headers.get("content-length") ?? 0);
+      await z.arrayBuffer();
     }
+    out.first_load_gzip_bodies_kib = +(gzipBodies / 1024).toFixed(1);
     out.first_load_files = new Set(urls).size;
     out.first_load_transferred_kib = +(transferred / 1024).toFixed(1);
     out.first_load_uncompressed_kib = +(uncompressed / 1024).toFixed(1);
