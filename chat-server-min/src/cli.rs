@@ -73,6 +73,25 @@ pub struct ServerArgs {
     /// SQLite database file (default `chat.db`, or `chat-dev.db` with `--dev`).
     #[arg(long, env = "CHAT_DB")]
     pub db: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite: a libpq connection string (`postgres://user@host/db?sslmode=verify-full`),
+    /// the role the server works as (neither superuser nor BYPASSRLS: docs/postgres.md).
+    /// Several servers on one database form one chat (`chat_postgres::PgBus`).
+    #[arg(long, env = "CHAT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// With `--database-url`: migrate the database first, as the URL's role (which must then
+    /// own the tables; otherwise migrate once with `chat_postgres::PgStore::migrate` as the owner).
+    #[arg(long, env = "CHAT_DATABASE_MIGRATE")]
+    pub database_migrate: bool,
+    /// With `--database-url`: connections in the pool.
+    #[arg(long, env = "CHAT_DATABASE_POOL_SIZE", default_value_t = chat_postgres::Options::default().pool_size)]
+    pub database_pool_size: usize,
+    /// With `--database-url`: milliseconds a statement may run before it is cancelled.
+    #[arg(
+        long,
+        env = "CHAT_DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub database_statement_timeout_ms: u64,
     /// Run store reads on the request's task when an inline connection is free instead of
     /// on a reader thread (`chat_sqlite::Options::inline_reads`), at the price of blocking an
     /// async worker for each read's duration.

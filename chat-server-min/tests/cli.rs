@@ -22,6 +22,7 @@ fn bin() -> Command {
         "CHAT_SERVICE_TOKEN",
         "CHAT_ADDR",
         "CHAT_DB",
+        "CHAT_DATABASE_URL",
         "CHAT_JWT_ISSUER",
         "CHAT_JWT_AUDIENCE",
     ] {
