@@ -45,6 +45,11 @@ impl Samples {
         let rank = ((q * t.len() as f64).ceil() as usize).clamp(1, t.len());
         t[rank - 1].as_secs_f64() * 1e3
     }
+    /// Arithmetic mean, ms.
+    pub fn mean_ms(&self) -> f64 {
+        let total: Duration = self.times.iter().sum();
+        total.as_secs_f64() * 1e3 / self.times.len().max(1) as f64
+    }
     /// Median, ms.
     pub fn p50(&self) -> f64 {
         self.quantile_ms(0.50)

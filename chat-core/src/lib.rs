@@ -29,17 +29,18 @@ pub mod ids;
 pub mod model;
 pub mod policy;
 pub mod presence;
+pub mod stats;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validate;
 
 pub use chat::{
-    Actor, Anchor, Chat, Identity, NewMessage, NewRoom, ResumeOutcome, Subscription,
-    SubscriptionEnd, DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS, MAX_REPLAY_EVENTS, TYPING_THROTTLE,
-    TYPING_TTL,
+    Actor, Anchor, AuditExport, Chat, Identity, NewMessage, NewRoom, ResumeOutcome, Subscription,
+    SubscriptionEnd, DIRECTORY_DEFAULT_LIMIT, EXPORT_PAGE, EXPORT_RETRY_AFTER_SECS,
+    MAX_QUERY_CHARS, MAX_REPLAY_EVENTS, STATS_GRACE_MS, TYPING_THROTTLE, TYPING_TTL,
 };
-pub use error::{ChatError, FieldError, Result};
+pub use error::{ChatError, FieldError, Result, StorageFault};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};
 pub use model::*;
 pub use store::ChatStore;

@@ -137,6 +137,9 @@ str_enum!(
         UserReactivated => "user.reactivated",
         /// The service API changed the account's entitlements.
         EntitlementsUpdated => "entitlements.updated",
+        /// An admin exported the audit log (`GET /audit/export`); the filters and format are
+        /// in the metadata.
+        AuditExported => "audit.exported",
     }
 );
 

@@ -47,6 +47,10 @@ pub enum Action {
     ViewInactiveUsers,
     /// List every team room of the account, member or not (`scope=account`).
     ViewAccountRooms,
+    /// Read the account's activity statistics.
+    ViewStats,
+    /// Export the audit log (itself audited).
+    ExportAudit,
 }
 
 impl Action {
@@ -67,6 +71,8 @@ impl Action {
         Action::DeleteMessage,
         Action::ViewInactiveUsers,
         Action::ViewAccountRooms,
+        Action::ViewStats,
+        Action::ExportAudit,
     ];
 
     /// Actions about the account as a whole: no room facts apply.
@@ -78,6 +84,8 @@ impl Action {
                 | Action::ViewAudit
                 | Action::ViewInactiveUsers
                 | Action::ViewAccountRooms
+                | Action::ViewStats
+                | Action::ExportAudit
         )
     }
 
@@ -218,6 +226,14 @@ pub fn decide(action: Action, s: &Subject) -> Decision {
             Admin | Supervisor => Allow,
             Agent => forbidden("only admins and supervisors list every room of the account"),
         },
+        Action::ViewStats => match s.account_role {
+            Admin | Supervisor => Allow,
+            Agent => forbidden("only admins and supervisors read the statistics"),
+        },
+        Action::ExportAudit => match s.account_role {
+            Admin => Allow,
+            Supervisor | Agent => forbidden("only admins export the audit log"),
+        },
         _ => {
             // Room-level: a room is visible to its members and to the account's managers.
             if s.membership.is_none() && !manager {
@@ -269,7 +285,9 @@ pub fn decide(action: Action, s: &Subject) -> Decision {
                 | Action::CreateDm
                 | Action::ViewAudit
                 | Action::ViewInactiveUsers
-                | Action::ViewAccountRooms => NOT_FOUND,
+                | Action::ViewAccountRooms
+                | Action::ViewStats
+                | Action::ExportAudit => NOT_FOUND,
             }
         }
     }

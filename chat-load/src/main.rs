@@ -10,6 +10,7 @@
 //! when a phase was skipped or failed, or any request failed (the report is printed first).
 
 mod client;
+mod crash;
 mod fanout;
 mod hello;
 mod hostile;
@@ -43,6 +44,10 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: String,
     },
+    /// Crash safety: SIGKILL the server under concurrent senders and WebSocket subscribers,
+    /// restart it on the same database, and check that nothing acknowledged was lost or
+    /// doubled (see docs/robustness.md).
+    Crash(crash::CrashArgs),
     /// Mixed load for minutes, sampling the server's memory, fds, WAL, event log and p99
     /// (slopes, CSV and SVG under --out).
     Soak(soak::SoakArgs),
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Cmd::Hello { addr }) => hello::serve(&addr).await,
+            Some(Cmd::Crash(args)) => crash::run(args).await,
             Some(Cmd::Subscribe {
                 addr,
                 account,

@@ -52,6 +52,15 @@ pub struct TokenArgs {
     pub ttl: Duration,
 }
 
+/// `PRAGMA synchronous` as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    /// `NORMAL`: durable across process crashes; a power loss may drop the last commits.
+    Normal,
+    /// `FULL`: every commit is durable before it is acknowledged.
+    Full,
+}
+
 /// Options of the server.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -64,6 +73,25 @@ pub struct ServerArgs {
     /// SQLite database file (default `chat.db`, or `chat-dev.db` with `--dev`).
     #[arg(long, env = "CHAT_DB")]
     pub db: Option<PathBuf>,
+    /// PostgreSQL instead of SQLite: a libpq connection string (`postgres://user@host/db?sslmode=verify-full`),
+    /// the role the server works as (neither superuser nor BYPASSRLS: docs/postgres.md).
+    /// Several servers on one database form one chat (`chat_postgres::PgBus`).
+    #[arg(long, env = "CHAT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// With `--database-url`: migrate the database first, as the URL's role (which must then
+    /// own the tables; otherwise migrate once with `chat_postgres::PgStore::migrate` as the owner).
+    #[arg(long, env = "CHAT_DATABASE_MIGRATE")]
+    pub database_migrate: bool,
+    /// With `--database-url`: connections in the pool.
+    #[arg(long, env = "CHAT_DATABASE_POOL_SIZE", default_value_t = chat_postgres::Options::default().pool_size)]
+    pub database_pool_size: usize,
+    /// With `--database-url`: milliseconds a statement may run before it is cancelled.
+    #[arg(
+        long,
+        env = "CHAT_DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub database_statement_timeout_ms: u64,
     /// Run store reads on the request's task when an inline connection is free instead of
     /// on a reader thread (`chat_sqlite::Options::inline_reads`), at the price of blocking an
     /// async worker for each read's duration.
@@ -81,6 +109,16 @@ pub struct ServerArgs {
     /// with nothing written (`chat_sqlite::Options::write_queue`).
     #[arg(long, env = "CHAT_SQLITE_WRITE_QUEUE", default_value_t = chat_sqlite::Options::default().write_queue)]
     pub sqlite_write_queue: usize,
+    /// `PRAGMA synchronous` of the database (`chat_sqlite::Options::synchronous_full`):
+    /// `normal` loses no committed write when the process crashes, only the last ones on a
+    /// power loss or OS crash; `full` syncs the WAL on every commit, so none is lost then
+    /// either (see docs/robustness.md).
+    #[arg(long, env = "CHAT_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
+    pub sqlite_synchronous: Synchronous,
+    /// Check the database with `PRAGMA quick_check` at start and refuse a damaged one
+    /// (`chat_sqlite::Options::check_on_open`; reads the whole file: ~10 s per 450 MiB).
+    #[arg(long, env = "CHAT_SQLITE_CHECK_ON_OPEN")]
+    pub sqlite_check_on_open: bool,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,

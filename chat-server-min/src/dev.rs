@@ -174,8 +174,14 @@ curl -s -X POST \"$CHAT/rooms/{dm}/read\" -H \"Authorization: Bearer $ALICE\"\n\
 # the team room with its members; an agent may not create rooms (403)
 curl -s \"$CHAT/rooms/{room}\" -H \"Authorization: Bearer $SUPERVISOR\"\n\
 curl -s -X POST \"$CHAT/rooms\" -H \"Authorization: Bearer $ALICE\" \\\n  -H 'Content-Type: application/json' -d '{{\"type\":\"room\",\"name\":\"Mine\"}}'\n\
-# the audit log (admins only)
+# the directory: search by the start of any word of a name, accents and case ignored
+curl -s \"$CHAT/users?q=ali\" -H \"Authorization: Bearer $BOB\"\n\
+# activity statistics (admins and supervisors): the last 24 hours by hour; also range=hour|month
+curl -s \"$CHAT/stats?range=day\" -H \"Authorization: Bearer $SUPERVISOR\"\n\
+# the audit log (admins only), then all of it as a CSV download (semicolons for spreadsheets
+# that want them; format=jsonl for one JSON entry per line)
 curl -s \"$CHAT/audit?limit=5\" -H \"Authorization: Bearer $ADMIN\"\n\
+curl -s -OJ \"$CHAT/audit/export?format=csv&delimiter=semicolon\" -H \"Authorization: Bearer $ADMIN\"\n\
 # realtime: Alice's live events over SSE (keep it open; Ctrl-C ends it) — see REALTIME.md
 curl -sN \"$CHAT/events\" -H \"Authorization: Bearer $ALICE\"\n\
 # browsers: a single-use 30 s ticket for /ws?ticket=… or /events?ticket=…; presence; notifications

@@ -62,6 +62,9 @@ fn token(args: &ServerArgs, t: &TokenArgs) -> Result<(), String> {
 
 fn run(args: &ServerArgs) -> Result<(), String> {
     ops::log::init_stderr();
+    if args.dev && args.database_url.is_some() {
+        return Err("--dev runs on SQLite: leave CHAT_DATABASE_URL unset".into());
+    }
     let db = args
         .db
         .clone()
@@ -89,27 +92,38 @@ fn run(args: &ServerArgs) -> Result<(), String> {
             .with_service_token(token)
             .map_err(|e| e.to_string())?;
     }
-    let options = chat_sqlite::Options {
-        inline_reads: args.sqlite_inline_reads,
-        mmap_size: args.sqlite_mmap_mib.saturating_mul(1 << 20),
-        read_queue: args.sqlite_read_queue,
-        write_queue: args.sqlite_write_queue,
-        ..chat_sqlite::Options::default()
-    };
-    let store = chat_sqlite::SqliteStore::open_with(&db, &options)
-        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    if new_dev_db {
-        dev::mark(&db)?;
-    }
     let presence = PresenceConfig {
         grace: Duration::from_secs(args.presence_grace_secs),
         ..PresenceConfig::default()
     };
-    let chat = Chat::with_options(Arc::new(store), Arc::new(LocalBus::default()), presence);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let (chat, store_name) = match &args.database_url {
+        Some(url) => {
+            let chat = runtime.block_on(open_postgres(args, url, presence))?;
+            (chat, "postgres".to_owned())
+        }
+        None => {
+            let options = chat_sqlite::Options {
+                inline_reads: args.sqlite_inline_reads,
+                mmap_size: args.sqlite_mmap_mib.saturating_mul(1 << 20),
+                read_queue: args.sqlite_read_queue,
+                write_queue: args.sqlite_write_queue,
+                synchronous_full: args.sqlite_synchronous == cli::Synchronous::Full,
+                check_on_open: args.sqlite_check_on_open,
+                ..chat_sqlite::Options::default()
+            };
+            let store = chat_sqlite::SqliteStore::open_with(&db, &options)
+                .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+            if new_dev_db {
+                dev::mark(&db)?;
+            }
+            let chat = Chat::with_options(Arc::new(store), Arc::new(LocalBus::default()), presence);
+            (chat, db.display().to_string())
+        }
+    };
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -121,11 +135,38 @@ fn run(args: &ServerArgs) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             println!("{text}");
         }
-        tracing::info!(addr = %addr, db = %db.display(), dev = args.dev, "listening");
+        tracing::info!(addr = %addr, db = %store_name, dev = args.dev, "listening");
         serve(listener, chat, config, shutdown_signal())
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+/// The chat on PostgreSQL (`--database-url`): migrated first if asked, the store checked
+/// (reachable, this build's schema), and the bus that carries events between servers.
+async fn open_postgres(
+    args: &ServerArgs,
+    url: &str,
+    presence: PresenceConfig,
+) -> Result<Chat, String> {
+    let options = chat_postgres::Options {
+        pool_size: args.database_pool_size,
+        statement_timeout: Duration::from_millis(args.database_statement_timeout_ms),
+        ..chat_postgres::Options::default()
+    };
+    if args.database_migrate {
+        chat_postgres::PgStore::migrate(url, &options, None)
+            .await
+            .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    }
+    let store = Arc::new(
+        chat_postgres::PgStore::connect(url, &options)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?,
+    );
+    let bus = chat_postgres::PgBus::start(url, &options, Arc::clone(&store))
+        .map_err(|e| format!("cannot start the event bus: {e}"))?;
+    Ok(Chat::with_options(store, bus, presence))
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -22,6 +22,7 @@ fn bin() -> Command {
         "CHAT_SERVICE_TOKEN",
         "CHAT_ADDR",
         "CHAT_DB",
+        "CHAT_DATABASE_URL",
         "CHAT_JWT_ISSUER",
         "CHAT_JWT_AUDIENCE",
     ] {
@@ -245,6 +246,13 @@ async fn dev_mode_seeds_and_prints_working_commands() {
         assert_eq!(room["members"].as_array().unwrap().len(), 2);
         let (status, _) = get(&format!("{chat}/audit"), &var("ADMIN")).await;
         assert_eq!(status, 200);
+        // The v1.1 lines of the walk-through: the directory search and the statistics.
+        let (status, users) = get(&format!("{chat}/users?q=ali"), &var("BOB")).await;
+        assert_eq!(status, 200);
+        assert_eq!(users["items"][0]["name"], "Alice Agent", "{users}");
+        let (status, stats) = get(&format!("{chat}/stats?range=day"), &var("SUPERVISOR")).await;
+        assert_eq!(status, 200);
+        assert_eq!(stats["series"].as_array().unwrap().len(), 24, "{stats}");
         let (status, e) = get(&format!("{chat}/entitlements"), &var("SERVICE")).await;
         assert_eq!(status, 200, "{e}");
         terminate(child);

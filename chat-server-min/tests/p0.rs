@@ -200,6 +200,8 @@ enum Endpoint {
     ListUsersInactive,
     GetUser,
     ListAccountRooms,
+    Stats,
+    AuditExport,
     // The web client: public, tokens ignored.
     EmbedPage,
     AdminPage,
@@ -258,6 +260,8 @@ fn expected(e: Endpoint) -> [u16; 11] {
         // Other ids: user 12 exists only in account b.
         GetUser => [T, T, T, T, 403, 404, 200, 200, 200, 200, 401],
         ListAccountRooms => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        Stats => [T, T, T, T, 403, 200, 403, 403, 200, 200, 401],
+        AuditExport => [T, T, T, T, 403, 200, 403, 403, 403, 200, 401],
         // Pages and the host helper need no token and ignore any; a page is served when its
         // file is in web/pages/.
         EmbedPage => [page_status("embed"); 11],
@@ -280,6 +284,7 @@ fn audited(e: Endpoint, w: &World) -> Option<(String, AuditAction)> {
         RemoveMember => Some(("4".into(), AuditAction::MemberRemoved)),
         EditMine => Some((w.mine.to_string(), AuditAction::MessageEdited)),
         DeleteMessage => Some((w.theirs.to_string(), AuditAction::MessageDeleted)),
+        AuditExport => Some((w.a.to_string(), AuditAction::AuditExported)),
         _ => None,
     }
 }
@@ -387,6 +392,8 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
         ),
         GetUser => (Method::GET, format!("{base}/users/{member}"), None),
         ListAccountRooms => (Method::GET, format!("{base}/rooms?scope=account"), None),
+        Stats => (Method::GET, format!("{base}/stats?range=month"), None),
+        AuditExport => (Method::GET, format!("{base}/audit/export?format=csv"), None),
         EmbedPage => (Method::GET, "/embed".into(), None),
         AdminPage => (Method::GET, "/embed/admin".into(), None),
         EmbedJs => (Method::GET, "/embed.js".into(), None),
@@ -400,7 +407,7 @@ fn request(e: Endpoint, w: &World, who: Who) -> (Method, String, Option<serde_js
     }
 }
 
-const ENDPOINTS: [Endpoint; 38] = [
+const ENDPOINTS: [Endpoint; 40] = [
     Endpoint::ListRooms,
     Endpoint::CreateRoom,
     Endpoint::CreateDm,
@@ -433,6 +440,8 @@ const ENDPOINTS: [Endpoint; 38] = [
     Endpoint::ListUsersInactive,
     Endpoint::GetUser,
     Endpoint::ListAccountRooms,
+    Endpoint::Stats,
+    Endpoint::AuditExport,
     Endpoint::EmbedPage,
     Endpoint::AdminPage,
     Endpoint::EmbedJs,

@@ -33,8 +33,12 @@
 //!   `pointers` (read pointers and counters), then its audit, notification and event rows.
 //! * `event_log`: appending, replaying and pruning the event log.
 //! * `audiences`: who an event goes to, and the writer's memo of each room's members.
+//! * `stats`: the statistics reads (activity by time bucket, totals); nothing is kept for
+//!   them on writes.
 //! * `directory`: the directory's search index (folded sort key and search keys), kept by
 //!   directory writes, read by the listing and search.
+//! * `identity`: whether a file is this store's database (`application_id`, schema,
+//!   `quick_check`), checked before the migrations touch it.
 //! * `rows`: rows to domain values; `migrate` and `migrations/`: the schema; `error`: SQLite's
 //!   errors as the store's.
 
@@ -45,12 +49,14 @@ mod checkpoint;
 mod directory;
 mod error;
 mod event_log;
+mod identity;
 mod migrate;
 mod open;
 mod options;
 mod reader_pool;
 mod reads;
 mod rows;
+mod stats;
 mod writer;
 mod writes;
 
@@ -60,15 +66,17 @@ use std::sync::Arc;
 use crate::error::Result;
 use async_trait::async_trait;
 use chat_core::events::{LogSlice, Payload};
-use chat_core::ids::{AccountId, MessageId, RoomId, UserId};
+use chat_core::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use chat_core::model::{
     AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomOverview,
     RoomSummary, RoomUnread,
 };
+use chat_core::stats::{Activity, BucketUnit, StatsTotals};
 use chat_core::store::{
     AccountRoomsScope, AuditFilter, AuditPosition, AuditScope, ChatStore, Committed, DecideMember,
     DecideRoom, DirectoryPosition, DirectoryScope, DirectorySearch, MemberScope, MessageAccess,
-    NotificationPosition, RoomAccess, RoomPosition, RoomScope, UserScope, Window, Write,
+    NotificationPosition, RoomAccess, RoomPosition, RoomScope, StatsScope, UserScope, Window,
+    Write,
 };
 
 pub use migrate::SCHEMA_VERSION;
@@ -322,6 +330,42 @@ impl ChatStore for SqliteStore {
             .await
     }
 
+    async fn list_audit_ascending(
+        &self,
+        scope: &AuditScope,
+        filter: &AuditFilter,
+        after: Option<AuditPosition>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let (a, f) = (scope.account(), filter.clone());
+        self.db
+            .readers
+            .read(move |c| reads::list_audit_ascending(c, a, &f, after.as_ref(), limit))
+            .await
+    }
+
+    async fn activity(
+        &self,
+        scope: &StatsScope,
+        from: Timestamp,
+        to: Timestamp,
+        unit: BucketUnit,
+    ) -> Result<Vec<Activity>> {
+        let account = scope.account();
+        self.db
+            .readers
+            .read(move |c| stats::activity(c, account, from, to, unit))
+            .await
+    }
+
+    async fn stats_totals(&self, scope: &StatsScope, since: Timestamp) -> Result<StatsTotals> {
+        let account = scope.account();
+        self.db
+            .readers
+            .read(move |c| stats::totals(c, account, since))
+            .await
+    }
+
     async fn list_notifications(
         &self,
         scope: &UserScope,
@@ -341,6 +385,16 @@ impl ChatStore for SqliteStore {
             .readers
             .read(move |c| event_log::after(c, account, after, limit))
             .await
+    }
+
+    /// A read, then the writer's view: `Storage` while writes fail on a full or read-only
+    /// file system (a probe write each time, so recovery shows without client traffic).
+    async fn health(&self) -> Result<()> {
+        self.db
+            .readers
+            .read(move |c| reads::entitlements(c, AccountId(0)))
+            .await?;
+        self.db.writer.health().await
     }
 
     async fn apply(&self, write: Write) -> Result<Committed> {

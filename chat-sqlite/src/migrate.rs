@@ -291,6 +291,51 @@ mod v11_tests {
         );
         assert!(!rooms.contains("SCAN"), "{rooms}");
     }
+    /// The statistics read the seed's `(account_id, created_at)` index of messages in its
+    /// order (no sort, no scan) and the account's team rooms by `idx_rooms_account_type`; the
+    /// export reads the audit range of `idx_audit_account_created_id` forwards, unsorted.
+    #[test]
+    fn stats_and_export_are_served_by_indexes() {
+        use rusqlite::types::Value::{Integer, Null};
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let range = [Integer(1), Integer(0), Integer(10)];
+        let messages = plan(&conn, crate::stats::ACTIVITY_MESSAGES_SQL, &range);
+        assert!(
+            messages.contains(
+                "idx_messages_account_created (account_id=? AND created_at>? AND created_at<?)"
+            ),
+            "{messages}"
+        );
+        assert!(!messages.contains("TEMP B-TREE"), "{messages}");
+        let rooms = plan(&conn, crate::stats::ACTIVITY_ROOMS_SQL, &range);
+        assert!(
+            rooms.contains("idx_rooms_account_type (account_id=? AND type=?)"),
+            "{rooms}"
+        );
+        let export = plan(
+            &conn,
+            crate::reads::AUDIT_ASC_SQL,
+            &[
+                Integer(1),
+                Null,
+                Null,
+                Null,
+                Null,
+                Null,
+                Integer(50),
+                Integer(0),
+                Integer(10),
+            ],
+        );
+        assert!(
+            export.contains(
+                "idx_audit_account_created_id (account_id=? AND created_at>? AND created_at<?)"
+            ),
+            "{export}"
+        );
+        assert!(!export.contains("TEMP B-TREE"), "{export}");
+    }
 }
 
 #[cfg(test)]

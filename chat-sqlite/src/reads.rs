@@ -313,6 +313,46 @@ pub(crate) const AUDIT_SQL: &str = "SELECT id, account_id, actor_id, action, tar
        AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6)) \
      ORDER BY created_at DESC, id DESC LIMIT ?7";
 
+/// [`list_audit`] oldest first (the export's order): the same index range read forwards.
+pub(crate) fn list_audit_ascending(
+    c: &Connection,
+    account: AccountId,
+    f: &AuditFilter,
+    after: Option<&AuditPosition>,
+    limit: u32,
+) -> rusqlite::Result<Vec<AuditEntry>> {
+    let (at, id) = match after {
+        Some(p) => (Some(p.created_at.0), Some(p.id.0)),
+        None => (None, None),
+    };
+    // A cursor raises the range's lower end, so each page seeks to its place.
+    let lower = f.from.map_or(i64::MIN, |t| t.0).max(at.unwrap_or(i64::MIN));
+    c.prepare_cached(AUDIT_ASC_SQL)?
+        .query_map(
+            params![
+                account.0,
+                f.action.map(|a| a.as_str()),
+                f.actor_id.map(|u| u.0),
+                f.target_id.as_deref(),
+                at,
+                id,
+                limit,
+                lower,
+                f.to.map_or(i64::MAX, |t| t.0),
+            ],
+            rows::audit,
+        )?
+        .collect()
+}
+
+/// The export's listing: oldest first by (`created_at`, `id`), in `[?8, ?9)`.
+pub(crate) const AUDIT_ASC_SQL: &str = "SELECT id, account_id, actor_id, action, target_id, metadata, created_at \
+     FROM internal_chat_audit \
+     WHERE account_id = ?1 AND created_at >= ?8 AND created_at < ?9 \
+       AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR actor_id = ?3) AND (?4 IS NULL OR target_id = ?4) \
+       AND (?5 IS NULL OR created_at > ?5 OR (created_at = ?5 AND id > ?6)) \
+     ORDER BY created_at, id LIMIT ?7";
+
 /// Every live team room of the account by activity, with member counts. The account's team
 /// rooms are found by the seed index `idx_rooms_account_type` and sorted (an account has
 /// hundreds of rooms, not millions): an index on the activity would cost every send an index

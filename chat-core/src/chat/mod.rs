@@ -13,12 +13,14 @@ mod access;
 mod admin;
 mod admission;
 mod directory;
+mod export;
 mod history;
 mod members;
 mod messages;
 mod notifications;
 mod read;
 mod rooms;
+mod stats;
 mod subscribe;
 mod typing;
 
@@ -30,9 +32,11 @@ use std::time::Instant;
 use serde_json::json;
 
 pub use directory::{DIRECTORY_DEFAULT_LIMIT, MAX_QUERY_CHARS};
+pub use export::{AuditExport, EXPORT_PAGE, EXPORT_RETRY_AFTER_SECS};
 pub use history::Anchor;
 pub use messages::NewMessage;
 pub use rooms::NewRoom;
+pub use stats::STATS_GRACE_MS;
 pub use subscribe::{ResumeOutcome, Subscription, SubscriptionEnd, MAX_REPLAY_EVENTS};
 pub use typing::{TYPING_THROTTLE, TYPING_TTL};
 
@@ -61,6 +65,8 @@ pub struct Chat {
     typing: Arc<Mutex<TypingLog>>,
     admission: Arc<admission::Admission>,
     access_cache: Arc<access::AccessCache>,
+    stats_cache: Arc<stats::StatsCache>,
+    exports: Arc<export::ExportSlots>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -93,6 +99,8 @@ impl Chat {
             typing: Arc::default(),
             admission: Arc::default(),
             access_cache: Arc::default(),
+            stats_cache: Arc::default(),
+            exports: Arc::default(),
         }
     }
 
@@ -121,9 +129,10 @@ impl Chat {
             .map_err(|e| ChatError::internal(format!("write task failed: {e}")))?
     }
 
-    /// Answers when the store answers.
+    /// `Ok` when the store can read and write ([`ChatStore::health`]); a storage fault
+    /// comes back as [`ChatError::Storage`] naming it.
     pub async fn health(&self) -> Result<()> {
-        self.store.entitlements(AccountId(0)).await?;
+        self.store.health().await?;
         Ok(())
     }
 

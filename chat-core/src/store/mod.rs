@@ -31,7 +31,7 @@ mod error;
 
 use async_trait::async_trait;
 
-pub use error::{BackendError, StoreError, StoreResult};
+pub use error::{BackendError, StorageFault, StoreError, StoreResult};
 
 use crate::error::Result;
 use crate::events::{Event, EventDraft, LogSlice};
@@ -40,6 +40,7 @@ use crate::model::{
     AuditAction, AuditEntry, DirectoryEntry, Entitlements, Message, Notification, ReadState, Room,
     RoomDetail, RoomOverview, RoomRole, RoomSummary, RoomUnread,
 };
+use crate::stats::{Activity, BucketUnit, StatsTotals};
 
 /// A room as seen by one user: the facts the policy engine needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +215,22 @@ pub struct AccountRoomsScope {
 }
 
 impl AccountRoomsScope {
+    pub(crate) fn new(account: AccountId) -> Self {
+        Self { account }
+    }
+    /// Tenant.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+}
+
+/// Permission to read one account's activity statistics (managers). Built only by the facade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsScope {
+    account: AccountId,
+}
+
+impl StatsScope {
     pub(crate) fn new(account: AccountId) -> Self {
         Self { account }
     }
@@ -656,6 +673,18 @@ pub trait ChatStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<AuditEntry>>;
 
+    /// Audit entries matching `filter`, by (`created_at`, `id`) **ascending**, strictly after
+    /// `after` (the export's order, `GET /audit/export`). Like [`ChatStore::list_audit`] it
+    /// must be one range read of an index on `(account_id, created_at, id)` — an export pages
+    /// through the whole log with it, so a sort or a scan per page would make it quadratic.
+    async fn list_audit_ascending(
+        &self,
+        scope: &AuditScope,
+        filter: &AuditFilter,
+        after: Option<AuditPosition>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
+
     /// The user's notifications by (`created_at`, `id`) descending, strictly after `after`,
     /// only unread ones if `unread_only`.
     async fn list_notifications(
@@ -683,6 +712,13 @@ pub trait ChatStore: Send + Sync + 'static {
     /// Applies a write atomically (see the module docs).
     async fn apply(&self, write: Write) -> StoreResult<Committed>;
 
+    /// `Ok` when the store can read and write. A backend that knows its writes are failing
+    /// (a full disk, a read-only file system) answers [`StoreError::Storage`] even while
+    /// reads work, and `Ok` again once a write goes through. The default only reads.
+    async fn health(&self) -> StoreResult<()> {
+        self.entitlements(AccountId(0)).await.map(|_| ())
+    }
+
     /// Directory entries of the scope's account (inactive ones only if the scope includes
     /// them), matching `search` if given, by ([`crate::fold::sort_key`] of the name, user id)
     /// ascending, strictly after `after`. A search must be served by an index of the
@@ -706,4 +742,28 @@ pub trait ChatStore: Send + Sync + 'static {
         after: Option<RoomPosition>,
         limit: u32,
     ) -> StoreResult<Vec<RoomOverview>>;
+
+    /// The scope's account activity in `[from, to)`, by `unit` buckets (a bucket holds the
+    /// times `t` with `unit.floor(t) == start`): one [`Activity`] per bucket that has a message
+    /// or a created team room, by `start` ascending; empty buckets are left out. Every message
+    /// counts — deleted ones and those of since-archived rooms too — by its `created_at`, and
+    /// every team room (not DMs) by its `created_at`, archived or not: so a bucket that has
+    /// ended never changes once the writes stamped in it have committed, which is what lets
+    /// the facade cache ended buckets (`Chat::stats`).
+    ///
+    /// Cost: one range read of the account's messages by time (an index on
+    /// `(account_id, created_at)`), plus one of its team rooms. The facade asks for at most
+    /// the buckets it has not cached, and for hour or minute buckets only.
+    async fn activity(
+        &self,
+        scope: &StatsScope,
+        from: Timestamp,
+        to: Timestamp,
+        unit: BucketUnit,
+    ) -> StoreResult<Vec<Activity>>;
+
+    /// The scope's account-wide figures ([`StatsTotals`]): live team rooms, live DMs, active
+    /// directory users, active users with `last_seen_at >= since`, and messages (any, as in
+    /// [`ChatStore::activity`]) with `created_at >= since`.
+    async fn stats_totals(&self, scope: &StatsScope, since: Timestamp) -> StoreResult<StatsTotals>;
 }

@@ -135,6 +135,10 @@ macro_rules! __conformance_tests {
             rooms_account_scope_lists_every_team_room,
             audit_time_range_filters,
             audit_service_changes,
+            // v1.1: statistics and the audit export.
+            stats_store_activity_by_bucket,
+            stats_facade_counts_and_isolation,
+            audit_export_pages_oldest_first,
         }
     };
 }

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod cors;
+pub mod csv;
 pub mod error;
 pub mod kill;
 pub mod params;
@@ -17,4 +18,4 @@ pub use error::ApiError;
 pub use kill::Kill;
 pub use params::Params;
 pub use query::Query;
-pub use response::{Reply, ResponseBody};
+pub use response::{BodyError, Reply, ResponseBody};

@@ -8,8 +8,14 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use serde::Serialize;
 
-/// The body of every response: a buffered one, or a stream (Server-Sent Events).
-pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
+/// Why a streamed body stopped early. hyper then aborts the response (the connection closes
+/// without the chunked body's last chunk), so the client sees a truncated body, never one
+/// that looks complete.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body of every response: a buffered one, or a stream (Server-Sent Events, the audit
+/// export).
+pub type ResponseBody = UnsyncBoxBody<Bytes, BodyError>;
 
 /// A handler's answer, before the common headers are added.
 #[derive(Debug)]
@@ -110,7 +116,9 @@ impl Reply {
     pub fn into_response(self, request_id: &str) -> Response<ResponseBody> {
         let body = match self.stream {
             Some(stream) => stream,
-            None => Full::new(self.body).boxed_unsync(),
+            None => Full::new(self.body)
+                .map_err(|never: Infallible| match never {})
+                .boxed_unsync(),
         };
         let mut res = Response::new(body);
         *res.status_mut() = self.status;

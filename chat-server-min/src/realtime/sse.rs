@@ -106,7 +106,10 @@ pub(crate) fn start(session: Session, sub: Subscription, kill: Kill) -> Reply {
         _supervisor: AbortOnDrop(supervisor),
         session,
     };
-    Reply::stream(StatusCode::OK, "text/event-stream", body.boxed_unsync())
+    let body = body
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
+    Reply::stream(StatusCode::OK, "text/event-stream", body)
         .header("connection", "close")
         .header("x-accel-buffering", "no")
 }

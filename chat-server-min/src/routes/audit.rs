@@ -18,9 +18,9 @@ fn time(c: &UserCall, name: &str) -> Result<Option<Timestamp>, ChatError> {
         .transpose()
 }
 
-/// `GET /audit?action&actor_id&target_id&from&to&limit&cursor`: newest first; `from`
-/// inclusive, `to` exclusive.
-pub async fn list(c: UserCall) -> HandlerResult {
+/// The filters shared by the listing and the export: `action`, `actor_id`, `target_id`,
+/// `from` (inclusive), `to` (exclusive).
+pub(super) fn filter(c: &UserCall) -> Result<AuditFilter, ChatError> {
     let action = c
         .query
         .get("action")?
@@ -28,13 +28,19 @@ pub async fn list(c: UserCall) -> HandlerResult {
             AuditAction::parse(a).ok_or_else(|| ChatError::invalid("action", "unknown action"))
         })
         .transpose()?;
-    let filter = AuditFilter {
+    Ok(AuditFilter {
         action,
         actor_id: c.query.int("actor_id")?.map(UserId),
         target_id: c.query.get("target_id")?.map(str::to_owned),
-        from: time(&c, "from")?,
-        to: time(&c, "to")?,
-    };
+        from: time(c, "from")?,
+        to: time(c, "to")?,
+    })
+}
+
+/// `GET /audit?action&actor_id&target_id&from&to&limit&cursor`: newest first; `from`
+/// inclusive, `to` exclusive.
+pub async fn list(c: UserCall) -> HandlerResult {
+    let filter = filter(&c)?;
     let page = c
         .app
         .chat

@@ -6,6 +6,7 @@
 //! `auth`, `realtime`, `ops`), none of which looks back up here.
 
 pub mod audit;
+pub mod audit_export;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod members;
@@ -16,6 +17,7 @@ pub mod realtime;
 pub mod rooms;
 pub mod router;
 pub mod service;
+pub mod stats;
 pub mod users;
 pub mod web;
 
@@ -156,6 +158,8 @@ pub fn table() -> Vec<Route> {
         route!(POST "/api/v1/accounts/{account_id}/chat/rooms/{room_id}/read" => User read::mark),
         route!(GET "/api/v1/accounts/{account_id}/chat/unread" => User read::unread),
         route!(GET "/api/v1/accounts/{account_id}/chat/audit" => User audit::list),
+        route!(GET "/api/v1/accounts/{account_id}/chat/audit/export" => User audit_export::export),
+        route!(GET "/api/v1/accounts/{account_id}/chat/stats" => User stats::get),
         route!(POST "/api/v1/accounts/{account_id}/chat/realtime/ticket" => User realtime::ticket),
         route!(GET "/api/v1/accounts/{account_id}/chat/ws" => Realtime Transport::Ws),
         route!(GET "/api/v1/accounts/{account_id}/chat/events" => Realtime Transport::Sse),

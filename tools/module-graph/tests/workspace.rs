@@ -161,6 +161,23 @@ fn chat_core_has_no_module_cycles() {
 }
 
 #[test]
+fn chat_postgres_has_no_module_cycles() {
+    let graph = Graph::of_src(&src_of("chat-postgres")).unwrap();
+    for (from, to) in [
+        ("writes", "event_log"),
+        ("event_log", "tx"),
+        ("bus", "connect"),
+    ] {
+        assert!(
+            graph.deps(from).contains(to),
+            "expected {from} -> {to}; the scanner missed it:\n{}",
+            graph.render()
+        );
+    }
+    assert_acyclic(&graph);
+}
+
+#[test]
 fn chat_sqlite_has_no_module_cycles() {
     let graph = Graph::of_src(&src_of("chat-sqlite")).unwrap();
     for (from, to) in [

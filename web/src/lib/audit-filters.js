@@ -10,6 +10,7 @@ export const AUDIT_ACTIONS = Object.freeze([
   "room.created",
   "room.updated",
   "room.deleted",
+  "room.viewed",
   "member.added",
   "member.removed",
   "message.edited",

@@ -17,7 +17,7 @@ const LOCALE = /^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/;
 const TIME_ZONE = /^[A-Za-z0-9_+\-/]{1,64}$/;
 
 /**
- * @typedef {{type: "chat:init", v: 1, token: string, port: MessagePort | null, locale?: string, timeZone?: string}
+ * @typedef {{type: "chat:init", v: 1, token: string, port: MessagePort | null, locale?: string, timeZone?: string, accountId?: number}
  *   | {type: "chat:token", token: string}
  *   | {type: "chat:open", room_id: string}
  *   | {type: "chat:open-dm", user_id: number}
@@ -54,7 +54,13 @@ export function parseHostMessage(data, ports = []) {
       if (m.v !== PROTOCOL_VERSION || !isToken(m.token)) return null;
       const extras = localeFields(m);
       if (!extras) return null;
-      return { type: "chat:init", v: 1, token: /** @type {string} */ (m.token), port: ports[0] ?? null, ...extras };
+      // The account may come as a number or its decimal string (`mount({accountId: "1"})`).
+      const accountId = typeof m.accountId === "string" && /^[0-9]{1,16}$/.test(m.accountId) ? Number(m.accountId) : m.accountId;
+      if (accountId !== undefined && !(typeof accountId === "number" && Number.isSafeInteger(accountId) && accountId > 0)) return null;
+      /** @type {HostMessage} */
+      const init = { type: "chat:init", v: 1, token: /** @type {string} */ (m.token), port: ports[0] ?? null, ...extras };
+      if (typeof accountId === "number") init.accountId = accountId;
+      return init;
     }
     case "chat:token":
       return isToken(m.token) ? { type: "chat:token", token: /** @type {string} */ (m.token) } : null;
@@ -99,6 +105,33 @@ function localeFields(m) {
  */
 function isToken(token) {
   return typeof token === "string" && token.length <= 8192 && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}
+
+/**
+ * The claims the frame needs from a JWT, read without verifying (the server verifies every
+ * request): who the user is (`sub` as a number), the account, the role and the display name.
+ * Null when the payload cannot be read or lacks a numeric `sub`.
+ *
+ * @param {string} token
+ * @returns {{userId: number, accountId: number | null, role: string, name: string | null, exp: number | null} | null}
+ */
+export function tokenClaims(token) {
+  if (!isToken(token)) return null;
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const payload = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    const userId = Number(payload?.sub);
+    if (!payload || typeof payload.sub !== "string" || !/^[0-9]{1,19}$/.test(payload.sub) || !Number.isSafeInteger(userId)) return null;
+    return {
+      userId,
+      accountId: Number.isSafeInteger(payload.account_id) ? payload.account_id : null,
+      role: typeof payload.role === "string" ? payload.role : "agent",
+      name: typeof payload.name === "string" && payload.name.trim() !== "" ? payload.name : null,
+      exp: typeof payload.exp === "number" && Number.isFinite(payload.exp) ? payload.exp * 1000 : null,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /**

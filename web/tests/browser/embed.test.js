@@ -35,9 +35,13 @@ async function hostPage(browser, host, server, opts = {}) {
   const responses = [];
   page.on("request", (r) => requests.push({ url: r.url(), method: r.method(), authorization: r.headers().authorization }));
   page.on("response", (r) => responses.push({ url: r.url(), status: r.status() }));
+  // WebSockets are not `request` events in Playwright: record their URLs the same way.
+  page.on("websocket", (ws) => requests.push({ url: ws.url(), method: "WEBSOCKET", authorization: undefined }));
   await page.exposeFunction("hostGetToken", async () => {
     if (opts.gate) await opts.gate;
-    const token = await server.token({ userId: 3, role: "agent", name: "Alice Agent", ttlSecs: opts.ttlSecs });
+    // Only the first token is short-lived (the refresh test); later ones get the default 15 min.
+    const ttlSecs = tokens.length === 0 ? opts.ttlSecs : undefined;
+    const token = await server.token({ userId: 3, role: "agent", name: "Alice Agent", ttlSecs });
     tokens.push(token);
     return token;
   });

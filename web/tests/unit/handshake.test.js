@@ -73,3 +73,23 @@ test("frame to host messages", () => {
     type: "chat:notification", kind: "dm", room_id: ROOM, message_id: "m", title: "Ana", body: "oi",
   });
 });
+
+test("tokenClaims reads who the user is without verifying, and refuses junk", async () => {
+  const { tokenClaims, parseHostMessage } = await import("../../src/lib/handshake.js");
+  /** @param {unknown} payload */
+  const jwt = (payload) => `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify(payload)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.sig`;
+  assert.deepEqual(tokenClaims(jwt({ sub: "12", account_id: 7, role: "supervisor", name: "Ana", exp: 100 })), { userId: 12, accountId: 7, role: "supervisor", name: "Ana", exp: 100_000 });
+  assert.deepEqual(tokenClaims(jwt({ sub: "3", exp: 1 })), { userId: 3, accountId: null, role: "agent", name: null, exp: 1000 });
+  assert.equal(tokenClaims(jwt({ sub: 12 })), null, "sub must be a decimal string");
+  assert.equal(tokenClaims(jwt({ sub: "-1" })), null);
+  assert.equal(tokenClaims(jwt({ sub: "99999999999999999999" })), null);
+  assert.equal(tokenClaims("not a token"), null);
+  assert.equal(tokenClaims("a.!!!.c"), null);
+  // chat:init's accountId: a number or its decimal string; anything else refuses the init.
+  const token = jwt({ sub: "3" });
+  assert.equal(/** @type {any} */ (parseHostMessage({ type: "chat:init", v: 1, token, accountId: 5 }))?.accountId, 5);
+  assert.equal(/** @type {any} */ (parseHostMessage({ type: "chat:init", v: 1, token, accountId: "5" }))?.accountId, 5);
+  assert.equal(parseHostMessage({ type: "chat:init", v: 1, token, accountId: "5; drop" }), null);
+  assert.equal(parseHostMessage({ type: "chat:init", v: 1, token, accountId: -1 }), null);
+  assert.equal(/** @type {any} */ (parseHostMessage({ type: "chat:init", v: 1, token }))?.accountId, undefined);
+});

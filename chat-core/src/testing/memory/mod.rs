@@ -12,13 +12,14 @@ use async_trait::async_trait;
 use self::state::State;
 use super::TestBackend;
 use crate::events::{Audience, AudienceRule, Event, EventDraft, LogSlice, Payload};
-use crate::ids::{AccountId, MessageId, RoomId, UserId};
+use crate::ids::{AccountId, MessageId, RoomId, Timestamp, UserId};
 use crate::model::{
     AuditEntry, DirectoryEntry, Entitlements, Message, Notification, RoomDetail, RoomOverview,
     RoomSummary, RoomType, RoomUnread,
 };
+use crate::stats::{Activity, BucketUnit, StatsTotals};
 use crate::store::{
-    AccountRoomsScope, DirectoryPosition, DirectoryScope, DirectorySearch, StoreError,
+    AccountRoomsScope, DirectoryPosition, DirectoryScope, DirectorySearch, StatsScope, StoreError,
     StoreResult as Result, UserScope,
 };
 use crate::store::{
@@ -267,6 +268,27 @@ impl ChatStore for MemoryStore {
         Ok(rows)
     }
 
+    async fn list_audit_ascending(
+        &self,
+        scope: &AuditScope,
+        filter: &AuditFilter,
+        after: Option<AuditPosition>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        // The reference: every matching entry, descending, reversed; then past `after`.
+        let mut all = self.list_audit(scope, filter, None, u32::MAX).await?;
+        all.reverse();
+        Ok(all
+            .into_iter()
+            .filter(|e| {
+                after
+                    .as_ref()
+                    .is_none_or(|p| (e.created_at, e.id) > (p.created_at, p.id))
+            })
+            .take(limit as usize)
+            .collect())
+    }
+
     async fn apply(&self, write: Write) -> Result<Committed> {
         let mut st = self.lock();
         let account = write.account();
@@ -383,6 +405,73 @@ impl ChatStore for MemoryStore {
                 member_count: r.members.len() as i64,
             })
             .collect())
+    }
+    async fn activity(
+        &self,
+        scope: &StatsScope,
+        from: Timestamp,
+        to: Timestamp,
+        unit: BucketUnit,
+    ) -> Result<Vec<Activity>> {
+        // The reference: every message and team room of the account, archived rooms too,
+        // grouped by bucket start in a sorted map.
+        let st = self.lock();
+        let mut buckets: std::collections::BTreeMap<Timestamp, Activity> = Default::default();
+        let inside = |t: Timestamp| from <= t && t < to;
+        for r in st.rooms.values() {
+            if r.room.account_id != scope.account() {
+                continue;
+            }
+            if r.room.kind == RoomType::Room && inside(r.room.created_at) {
+                let start = unit.floor(r.room.created_at);
+                buckets
+                    .entry(start)
+                    .or_insert_with(|| Activity::empty(start))
+                    .rooms_created += 1;
+            }
+            for m in r.messages.iter().filter(|m| inside(m.created_at)) {
+                let start = unit.floor(m.created_at);
+                let b = buckets
+                    .entry(start)
+                    .or_insert_with(|| Activity::empty(start));
+                b.messages += 1;
+                if let Err(at) = b.senders.binary_search(&m.sender_id) {
+                    b.senders.insert(at, m.sender_id);
+                }
+            }
+        }
+        Ok(buckets.into_values().collect())
+    }
+
+    async fn stats_totals(&self, scope: &StatsScope, since: Timestamp) -> Result<StatsTotals> {
+        let st = self.lock();
+        let a = scope.account();
+        let rooms = st
+            .rooms
+            .values()
+            .filter(|r| r.room.account_id == a)
+            .collect::<Vec<_>>();
+        let live = |kind| {
+            rooms
+                .iter()
+                .filter(|r| !r.archived && r.room.kind == kind)
+                .count()
+        };
+        let users = st
+            .directory
+            .values()
+            .filter(|e| e.account_id == a && e.active);
+        Ok(StatsTotals {
+            rooms: live(RoomType::Room) as u64,
+            dms: live(RoomType::Dm) as u64,
+            users: users.clone().count() as u64,
+            users_active_24h: users.filter(|e| e.last_seen_at >= since).count() as u64,
+            messages_24h: rooms
+                .iter()
+                .flat_map(|r| r.messages.iter())
+                .filter(|m| m.created_at >= since)
+                .count() as u64,
+        })
     }
 }
 
