@@ -174,10 +174,17 @@ pub fn encode(kind: &str, scope: &str, position: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{body}|{sum:08x}"))
 }
 
+/// Longest cursor [`decode`] reads. Every cursor the library hands out must fit: the longest
+/// is the directory's, whose position carries a folded display name — 80 characters of up to
+/// 4 bytes in UTF-8 — and whose scope and position carry 64-bit ids, some 400 bytes before
+/// base64 (540 after). The bound only keeps a hostile cursor from costing more than a
+/// kilobyte of decoding.
+pub const MAX_CURSOR_LEN: usize = 1024;
+
 /// Decodes a cursor, requiring the same `kind` and `scope`; returns the position.
 pub fn decode(cursor: &str, kind: &str, scope: &str) -> Result<String> {
     let bad = malformed;
-    if cursor.len() > 512 {
+    if cursor.len() > MAX_CURSOR_LEN {
         return Err(bad());
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
@@ -209,6 +216,19 @@ mod tests {
         let c = encode("msg", "room-1", "42");
         assert!(decode(&c, "msg", "room-2").is_err());
         assert!(decode(&c, "audit", "room-1").is_err());
+    }
+
+    /// Found by the `cursor` fuzz target: a directory page ending on a user whose name is 80
+    /// four-byte letters (CJK Extension B), at large ids, got a next cursor of 515 characters
+    /// that `decode` refused (the bound was 512): the next page could not be asked for.
+    #[test]
+    fn the_longest_directory_cursor_decodes() {
+        let name = crate::validate::room_name(&"\u{20000}".repeat(80)).unwrap();
+        let scope = format!("{}:1:{:08x}", i64::MAX, u32::MAX);
+        let position = format!("{}:{}", i64::MAX, crate::fold::sort_key(Some(&name)));
+        let c = encode("users", &scope, &position);
+        assert!(c.len() > 512, "{}", c.len());
+        assert_eq!(decode(&c, "users", &scope).unwrap(), position);
     }
 
     #[test]

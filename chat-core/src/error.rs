@@ -47,6 +47,41 @@ pub struct BackendError {
     pub source: Box<dyn Error + Send + Sync>,
 }
 
+/// Why a store cannot do its work for now, whatever the request: what an operator must fix
+/// (free space, a file system gone read-only, a damaged file), never a client's fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StorageFault {
+    /// The disk or file system is full: writes fail until space is freed; reads still work.
+    Full,
+    /// The database cannot be written (a read-only file system or file); reads still work.
+    ReadOnly,
+    /// The database file is damaged or is not a database of this store.
+    Corrupt,
+}
+
+impl StorageFault {
+    /// The reason code `/healthz` gives: `storage_full`, `storage_read_only`,
+    /// `storage_corrupt`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Full => "storage_full",
+            Self::ReadOnly => "storage_read_only",
+            Self::Corrupt => "storage_corrupt",
+        }
+    }
+}
+
+impl fmt::Display for StorageFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full => "storage full",
+            Self::ReadOnly => "storage read-only",
+            Self::Corrupt => "storage corrupt",
+        })
+    }
+}
+
 /// Every way an operation can fail.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -84,6 +119,17 @@ pub enum ChatError {
     /// A store failed (500 `internal`); keeps the backend's error as its source, for logs.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// The store cannot do this until an operator fixes its storage (503
+    /// `storage_unavailable`, with `Retry-After`): a full disk or a read-only file system
+    /// refuse writes (reads go on), a damaged file refuses what touches it. Nothing was
+    /// written. Keeps the backend's error for logs.
+    #[error("{fault}: {source}")]
+    Storage {
+        /// What is wrong.
+        fault: StorageFault,
+        /// The backend's error.
+        source: BackendError,
+    },
     /// Anything else, a bug in this library (500 `internal`). The detail is for logs.
     #[error("internal error: {0}")]
     Internal(String),
@@ -119,6 +165,7 @@ impl ChatError {
             Self::Conflict(_) => "conflict",
             Self::Validation(_) => "validation_failed",
             Self::Overloaded => "overloaded",
+            Self::Storage { .. } => "storage_unavailable",
             Self::Busy(_) => "rate_limited",
             Self::Backend(_) | Self::Internal(_) => "internal",
         }
@@ -132,7 +179,7 @@ impl ChatError {
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
-            Self::Overloaded => 503,
+            Self::Overloaded | Self::Storage { .. } => 503,
             Self::Busy(_) => 429,
             Self::Backend(_) | Self::Internal(_) => 500,
         }
@@ -145,6 +192,10 @@ impl ChatError {
             // The detail names internal facts (which precondition, whose membership).
             Self::Conflict(_) => "the resource changed while the request ran; retry".to_owned(),
             Self::Overloaded => "the server is overloaded; retry shortly".to_owned(),
+            // Which fault is for operators (`/healthz`, the logs), not for every client.
+            Self::Storage { .. } => {
+                "the server cannot store data right now; retry later".to_owned()
+            }
             Self::Busy(_) => {
                 "an audit export of this account is already running; retry later".to_owned()
             }
@@ -167,6 +218,21 @@ mod tests {
         assert_eq!(e.public_message(), "internal error");
         let c = ChatError::Conflict("precondition failed: Membership { .. }".into());
         assert!(!c.public_message().contains("Membership"));
+    }
+
+    #[test]
+    fn a_storage_fault_is_a_503_that_names_no_internals() {
+        let e = ChatError::Storage {
+            fault: StorageFault::Full,
+            source: BackendError {
+                store: "sqlite",
+                source: "database or disk is full at /var/secret.db".into(),
+            },
+        };
+        assert_eq!((e.http_status(), e.code()), (503, "storage_unavailable"));
+        assert!(!e.public_message().contains("secret"));
+        assert!(e.to_string().contains("storage full"), "{e}");
+        assert_eq!(StorageFault::ReadOnly.code(), "storage_read_only");
     }
 
     #[test]

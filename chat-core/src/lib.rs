@@ -40,7 +40,7 @@ pub use chat::{
     SubscriptionEnd, DIRECTORY_DEFAULT_LIMIT, EXPORT_PAGE, EXPORT_RETRY_AFTER_SECS,
     MAX_QUERY_CHARS, MAX_REPLAY_EVENTS, STATS_GRACE_MS, TYPING_THROTTLE, TYPING_TTL,
 };
-pub use error::{ChatError, FieldError, Result};
+pub use error::{ChatError, FieldError, Result, StorageFault};
 pub use ids::{AccountId, AuditId, MessageId, NotificationId, RoomId, Timestamp, UserId};
 pub use model::*;
 pub use store::ChatStore;

@@ -10,11 +10,15 @@
 //! when a phase was skipped or failed, or any request failed (the report is printed first).
 
 mod client;
+mod crash;
 mod fanout;
 mod hello;
+mod hostile;
 mod phases;
+mod plot;
 mod report;
 mod setup;
+mod soak;
 mod spawn;
 
 use std::process::ExitCode;
@@ -40,6 +44,15 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: String,
     },
+    /// Crash safety: SIGKILL the server under concurrent senders and WebSocket subscribers,
+    /// restart it on the same database, and check that nothing acknowledged was lost or
+    /// doubled (see docs/robustness.md).
+    Crash(crash::CrashArgs),
+    /// Mixed load for minutes, sampling the server's memory, fds, WAL, event log and p99
+    /// (slopes, CSV and SVG under --out).
+    Soak(soak::SoakArgs),
+    /// A normal client's p99 alone and beside slowloris sockets and idle WebSockets.
+    Hostile(hostile::HostileArgs),
     /// (Internal) the fan-out subscribers, run as a separate process by the main run.
     #[command(hide = true)]
     Subscribe {
@@ -131,6 +144,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Cmd::Hello { addr }) => hello::serve(&addr).await,
+            Some(Cmd::Crash(args)) => crash::run(args).await,
             Some(Cmd::Subscribe {
                 addr,
                 account,
@@ -143,6 +157,8 @@ fn main() -> ExitCode {
                 let tokens = text.lines().map(str::to_owned).collect();
                 fanout::subscribe(addr, account, room, tokens, want, timeout).await
             }
+            Some(Cmd::Soak(args)) => soak::run(args).await,
+            Some(Cmd::Hostile(args)) => hostile::run(args).await,
             None => phases::run(cli.run).await,
         }
     });

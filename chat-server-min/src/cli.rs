@@ -52,6 +52,15 @@ pub struct TokenArgs {
     pub ttl: Duration,
 }
 
+/// `PRAGMA synchronous` as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    /// `NORMAL`: durable across process crashes; a power loss may drop the last commits.
+    Normal,
+    /// `FULL`: every commit is durable before it is acknowledged.
+    Full,
+}
+
 /// Options of the server.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -100,6 +109,16 @@ pub struct ServerArgs {
     /// with nothing written (`chat_sqlite::Options::write_queue`).
     #[arg(long, env = "CHAT_SQLITE_WRITE_QUEUE", default_value_t = chat_sqlite::Options::default().write_queue)]
     pub sqlite_write_queue: usize,
+    /// `PRAGMA synchronous` of the database (`chat_sqlite::Options::synchronous_full`):
+    /// `normal` loses no committed write when the process crashes, only the last ones on a
+    /// power loss or OS crash; `full` syncs the WAL on every commit, so none is lost then
+    /// either (see docs/robustness.md).
+    #[arg(long, env = "CHAT_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
+    pub sqlite_synchronous: Synchronous,
+    /// Check the database with `PRAGMA quick_check` at start and refuse a damaged one
+    /// (`chat_sqlite::Options::check_on_open`; reads the whole file: ~10 s per 450 MiB).
+    #[arg(long, env = "CHAT_SQLITE_CHECK_ON_OPEN")]
+    pub sqlite_check_on_open: bool,
     /// HS256 secret of user tokens, at least 32 bytes (prefer the environment variable).
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -154,6 +173,10 @@ pub struct ServerArgs {
     /// connections.
     #[arg(long, env = "CHAT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Seconds between the server's WebSocket pings; a connection that sends nothing (not
+    /// even a pong) for two intervals is closed (`keepalive_timeout`, 4000).
+    #[arg(long, env = "CHAT_WS_PING_INTERVAL_SECS", default_value_t = RealtimeConfig::default().ping_interval.as_secs())]
+    pub ws_ping_interval_secs: u64,
     /// Seconds after a user's last connection closes before they show as offline.
     #[arg(long, env = "CHAT_PRESENCE_GRACE_SECS", default_value_t = 15)]
     pub presence_grace_secs: u64,
@@ -191,6 +214,7 @@ impl ServerArgs {
             .as_deref()
             .and_then(RealtimeConfig::parse_origins);
         config.realtime.max_connections_per_user = self.realtime_max_connections_per_user;
+        config.realtime.ping_interval = Duration::from_secs(self.ws_ping_interval_secs);
         if let Some(list) = self
             .cors_origins
             .as_deref()
@@ -244,5 +268,24 @@ mod tests {
         assert!(parse_ttl("0s").is_err());
         assert!(parse_ttl("1y").is_err());
         assert!(parse_ttl("h").is_err());
+    }
+
+    #[test]
+    fn ws_ping_interval_is_configurable_and_never_zero() {
+        let secret = vec![b'k'; 32];
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["chat-server-min"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).unwrap().server
+        };
+        let default = args(&[]).config(secret.clone()).unwrap();
+        assert_eq!(default.realtime.ping_interval, Duration::from_secs(30));
+        let short = args(&["--ws-ping-interval-secs", "4"])
+            .config(secret.clone())
+            .unwrap();
+        assert_eq!(short.realtime.ping_interval, Duration::from_secs(4));
+        assert!(args(&["--ws-ping-interval-secs", "0"])
+            .config(secret)
+            .is_err());
     }
 }

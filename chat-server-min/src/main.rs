@@ -111,6 +111,8 @@ fn run(args: &ServerArgs) -> Result<(), String> {
                 mmap_size: args.sqlite_mmap_mib.saturating_mul(1 << 20),
                 read_queue: args.sqlite_read_queue,
                 write_queue: args.sqlite_write_queue,
+                synchronous_full: args.sqlite_synchronous == cli::Synchronous::Full,
+                check_on_open: args.sqlite_check_on_open,
                 ..chat_sqlite::Options::default()
             };
             let store = chat_sqlite::SqliteStore::open_with(&db, &options)

@@ -37,6 +37,8 @@
 //!   them on writes.
 //! * `directory`: the directory's search index (folded sort key and search keys), kept by
 //!   directory writes, read by the listing and search.
+//! * `identity`: whether a file is this store's database (`application_id`, schema,
+//!   `quick_check`), checked before the migrations touch it.
 //! * `rows`: rows to domain values; `migrate` and `migrations/`: the schema; `error`: SQLite's
 //!   errors as the store's.
 
@@ -47,6 +49,7 @@ mod checkpoint;
 mod directory;
 mod error;
 mod event_log;
+mod identity;
 mod migrate;
 mod open;
 mod options;
@@ -382,6 +385,16 @@ impl ChatStore for SqliteStore {
             .readers
             .read(move |c| event_log::after(c, account, after, limit))
             .await
+    }
+
+    /// A read, then the writer's view: `Storage` while writes fail on a full or read-only
+    /// file system (a probe write each time, so recovery shows without client traffic).
+    async fn health(&self) -> Result<()> {
+        self.db
+            .readers
+            .read(move |c| reads::entitlements(c, AccountId(0)))
+            .await?;
+        self.db.writer.health().await
     }
 
     async fn apply(&self, write: Write) -> Result<Committed> {

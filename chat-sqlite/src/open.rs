@@ -20,7 +20,7 @@ use crate::error::internal;
 use crate::options::Options;
 use crate::reader_pool::ReaderPool;
 use crate::writer::Writer;
-use crate::{checkpoint, migrate};
+use crate::{checkpoint, identity, migrate};
 
 /// What a rewound WAL file is truncated back to (`PRAGMA journal_size_limit`), so that one
 /// burst does not leave a giant file behind.
@@ -39,10 +39,17 @@ impl Db {
     /// the checkpointer and the readers.
     pub(crate) fn open(path: &Path, opts: &Options) -> Result<Self> {
         let mut conn = Connection::open(path).map_err(internal)?;
+        // What the file is, before anything writes to it.
+        identity::check(&conn)?;
+        identity::length_check(&conn, path)?;
+        if opts.check_on_open {
+            identity::quick_check(&conn)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(internal)?;
         pragmas(&conn, opts).map_err(internal)?;
         migrate::migrate(&mut conn).map_err(crate::error::internal)?;
+        identity::stamp(&conn)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(internal)?;
         conn.pragma_update(None, "journal_size_limit", WAL_FILE_LIMIT)
@@ -50,7 +57,7 @@ impl Db {
         let rewind = Arc::new(AtomicBool::new(false));
         let checkpointer = checkpoint::spawn(checkpointer(path, opts)?, rewind.clone())?;
 
-        let writer = Writer::spawn(conn, opts, rewind)?;
+        let writer = Writer::spawn(conn, path, opts, rewind)?;
 
         let readers = (0..opts.readers.max(1))
             .map(|_| reader(path, opts))

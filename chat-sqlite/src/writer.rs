@@ -7,24 +7,78 @@
 //! into the database file (see `checkpoint`), and the writer rewinds the WAL between batches
 //! when sustained writes leave it no quiet moment.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
+use std::time::Instant;
 
 use crate::error::Result;
-use chat_core::store::{Committed, StoreError, Write};
+use chat_core::store::{Committed, StorageFault, StoreError, Write};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::audiences::Audiences;
-use crate::error::internal;
+use crate::error::{internal, refine};
 use crate::options::Options;
 use crate::writes;
 
-/// A write waiting for the writer thread, and where to send its outcome.
-struct Job {
-    write: Write,
-    reply: oneshot::Sender<Result<Committed>>,
+/// Work for the writer thread, and where to send its outcome.
+// Nearly every job is a write: boxing it to shrink the rare probe would cost every write an
+// allocation.
+#[allow(clippy::large_enum_variant)]
+enum Job {
+    /// A write.
+    Write {
+        write: Write,
+        reply: oneshot::Sender<Result<Committed>>,
+    },
+    /// A write of nothing (see [`probe`]) to learn whether writes work again.
+    Probe(oneshot::Sender<Result<()>>),
+}
+
+/// The storage fault the last write ran into and when, until a write commits again: what
+/// `/healthz` reports while reads still work. Shared by the writer thread and its mailbox.
+#[derive(Debug, Default)]
+pub(crate) struct Fault(std::sync::Mutex<Option<(StorageFault, Instant)>>);
+
+/// How long after a write hit a storage fault `health` reports it without probing: a probe
+/// of one page may pass where a real write just failed (the WAL reuses its own space on a
+/// full disk), and a load balancer polling `/healthz` must not cause a write per poll.
+const PROBE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Fault {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(StorageFault, Instant)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self) -> Option<(StorageFault, Instant)> {
+        *self.lock()
+    }
+
+    /// Records the outcome of a batch: a commit clears the fault, a storage fault sets it.
+    fn record<T>(&self, results: &[Result<T>]) {
+        if results.iter().any(Result::is_ok) {
+            *self.lock() = None;
+        } else if let Some(fault) = results.iter().find_map(|r| match r {
+            Err(StoreError::Storage { fault, .. }) => Some(*fault),
+            _ => None,
+        }) {
+            *self.lock() = Some((fault, Instant::now()));
+        }
+    }
+}
+
+/// A real write that changes nothing: `application_id` rewritten with its own value dirties
+/// the database header, so the commit appends a frame to the WAL like any write — and fails
+/// as one would on a full or read-only file system.
+fn probe(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let id: i64 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    tx.pragma_update(None, "application_id", id)?;
+    tx.commit()
 }
 
 /// How long the writer keeps polling for the next write before it sleeps.
@@ -51,31 +105,62 @@ fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
 /// The writer thread's mailbox.
 pub(crate) struct Writer {
     tx: mpsc::SyncSender<Job>,
+    fault: Arc<Fault>,
 }
 
 impl Writer {
+    fn send(&self, job: Job) -> Result<()> {
+        self.tx.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => StoreError::Overloaded("sqlite write"),
+            mpsc::TrySendError::Disconnected(_) => {
+                crate::error::internal("sqlite writer thread is gone")
+            }
+        })
+    }
+
     /// Applies `write` on the writer thread; resolves once its transaction has committed.
     pub(crate) async fn apply(&self, write: Write) -> Result<Committed> {
         let (reply, wait) = oneshot::channel();
-        self.tx
-            .try_send(Job { write, reply })
-            .map_err(|e| match e {
-                mpsc::TrySendError::Full(_) => StoreError::Overloaded("sqlite write"),
-                mpsc::TrySendError::Disconnected(_) => {
-                    crate::error::internal("sqlite writer thread is gone")
-                }
-            })?;
+        self.send(Job::Write { write, reply })?;
         wait.await
             .map_err(|_| crate::error::internal("sqlite writer dropped a job"))?
+    }
+
+    /// `Ok` unless the last write ran into a storage fault. That fault is reported as is for
+    /// [`PROBE_AFTER`]; after it, a probe write tells whether writes work again (freed space,
+    /// say), so recovery needs no write from a client.
+    pub(crate) async fn health(&self) -> Result<()> {
+        match self.fault.get() {
+            None => return Ok(()),
+            Some((fault, at)) if at.elapsed() < PROBE_AFTER => {
+                return Err(StoreError::Storage {
+                    fault,
+                    source: chat_core::store::BackendError {
+                        store: "sqlite",
+                        source: format!("a write failed {} ms ago", at.elapsed().as_millis())
+                            .into(),
+                    },
+                })
+            }
+            Some(_) => {}
+        }
+        let (reply, wait) = oneshot::channel();
+        self.send(Job::Probe(reply))?;
+        wait.await
+            .map_err(|_| crate::error::internal("sqlite writer dropped a probe"))?
     }
 
     /// Starts the writer thread on `conn`; `rewind` is raised by the checkpointer when the
     /// WAL has grown past [`REWIND_FRAMES`](crate::checkpoint::REWIND_FRAMES).
     pub(crate) fn spawn(
         mut conn: Connection,
+        path: &Path,
         opts: &Options,
         rewind: Arc<AtomicBool>,
     ) -> Result<Self> {
+        let fault = Arc::new(Fault::default());
+        let faults = fault.clone();
+        let path: PathBuf = path.to_path_buf();
         let (tx, rx) = mpsc::sync_channel::<Job>(opts.write_queue.max(1));
         let retention = opts.retention;
         let busy_timeout = std::time::Duration::from_millis(u64::from(opts.busy_timeout_ms));
@@ -89,17 +174,30 @@ impl Writer {
             .spawn(move || {
                 let mut rewinds = Rewinds::default();
                 let mut audiences = Audiences::default();
+                let mut probes = Vec::new();
                 while let Some(first) = next_job(&rx) {
                     // Group commit: whatever queued up while the last batch was committing
                     // goes into this one. A lone writer never waits for company.
-                    let mut batch = vec![first];
-                    while batch.len() < max_batch {
-                        match rx.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+                    let mut batch = Vec::new();
+                    let mut job = Some(first);
+                    while let Some(j) = job.take() {
+                        match j {
+                            Job::Write { write, reply } => batch.push((write, reply)),
+                            Job::Probe(reply) => probes.push(reply),
+                        }
+                        if batch.len() < max_batch {
+                            job = rx.try_recv().ok();
                         }
                     }
-                    let writes: Vec<&Write> = batch.iter().map(|j| &j.write).collect();
+                    for reply in probes.drain(..) {
+                        let result = probe(&mut conn).map_err(|e| refine(internal(e), &path));
+                        faults.record(std::slice::from_ref(&result));
+                        let _ = reply.send(result);
+                    }
+                    if batch.is_empty() {
+                        continue;
+                    }
+                    let writes: Vec<&Write> = batch.iter().map(|(w, _)| w).collect();
                     // A panicking write (a bug) must not take every later write down with it:
                     // its transaction rolls back as it unwinds and its callers see an error.
                     let run = std::panic::AssertUnwindSafe(|| {
@@ -114,9 +212,17 @@ impl Writer {
                             .collect()
                     });
                     drop(writes);
-                    for (job, result) in batch.into_iter().zip(results) {
+                    // A failed write rolled back (its transaction, or the batch's, was dropped
+                    // uncommitted): the connection is ready for the next batch, which retries
+                    // the storage; a storage fault is remembered for `health` until then.
+                    let results: Vec<_> = results
+                        .into_iter()
+                        .map(|r| r.map_err(|e| refine(e, &path)))
+                        .collect();
+                    faults.record(&results);
+                    for ((_, reply), result) in batch.into_iter().zip(results) {
                         // The caller may have gone away; the write stands either way.
-                        let _ = job.reply.send(result);
+                        let _ = reply.send(result);
                     }
                     if rewind.swap(false, Ordering::Relaxed) {
                         rewinds.attempt(&conn, busy_timeout);
@@ -124,7 +230,7 @@ impl Writer {
                 }
             })
             .map_err(internal)?;
-        Ok(Self { tx })
+        Ok(Self { tx, fault })
     }
 }
 

@@ -129,9 +129,10 @@ impl Chat {
             .map_err(|e| ChatError::internal(format!("write task failed: {e}")))?
     }
 
-    /// Answers when the store answers.
+    /// `Ok` when the store can read and write ([`ChatStore::health`]); a storage fault
+    /// comes back as [`ChatError::Storage`] naming it.
     pub async fn health(&self) -> Result<()> {
-        self.store.entitlements(AccountId(0)).await?;
+        self.store.health().await?;
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 
 use std::error::Error;
 
-pub use crate::error::BackendError;
 use crate::error::ChatError;
+pub use crate::error::{BackendError, StorageFault};
 
 /// Every way a [`ChatStore`](super::ChatStore) call can fail.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,17 @@ pub enum StoreError {
     /// The backend failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// The backend's storage cannot do this until an operator fixes it (full, read-only,
+    /// damaged): a write that fails so has written nothing. A backend maps its own error
+    /// codes to a [`StorageFault`] (SQLite: `SQLITE_FULL`, `SQLITE_READONLY`,
+    /// `SQLITE_CORRUPT`, `SQLITE_NOTADB`).
+    #[error("{fault}: {source}")]
+    Storage {
+        /// What is wrong.
+        fault: StorageFault,
+        /// The backend's error.
+        source: BackendError,
+    },
 }
 
 impl StoreError {
@@ -49,6 +60,7 @@ impl From<StoreError> for ChatError {
             StoreError::Refused(e) => e,
             StoreError::Overloaded(_) => ChatError::Overloaded,
             StoreError::Backend(e) => ChatError::Backend(e),
+            StoreError::Storage { fault, source } => ChatError::Storage { fault, source },
         }
     }
 }

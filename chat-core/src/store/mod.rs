@@ -31,7 +31,7 @@ mod error;
 
 use async_trait::async_trait;
 
-pub use error::{BackendError, StoreError, StoreResult};
+pub use error::{BackendError, StorageFault, StoreError, StoreResult};
 
 use crate::error::Result;
 use crate::events::{Event, EventDraft, LogSlice};
@@ -711,6 +711,13 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// Applies a write atomically (see the module docs).
     async fn apply(&self, write: Write) -> StoreResult<Committed>;
+
+    /// `Ok` when the store can read and write. A backend that knows its writes are failing
+    /// (a full disk, a read-only file system) answers [`StoreError::Storage`] even while
+    /// reads work, and `Ok` again once a write goes through. The default only reads.
+    async fn health(&self) -> StoreResult<()> {
+        self.entitlements(AccountId(0)).await.map(|_| ())
+    }
 
     /// Directory entries of the scope's account (inactive ones only if the scope includes
     /// them), matching `search` if given, by ([`crate::fold::sort_key`] of the name, user id)

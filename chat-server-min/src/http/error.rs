@@ -28,8 +28,13 @@ pub enum ApiError {
     },
     /// The path exists but not with this method (`405 method_not_allowed`, with `Allow`).
     MethodNotAllowed(String),
-    /// The store does not answer (`503 unavailable`): `/healthz` only.
-    Unavailable,
+    /// The store cannot serve (`503 unavailable`): `/healthz` only. `reason` names why, for
+    /// operators and load balancers: a [`chat_core::StorageFault`] code (`storage_full`,
+    /// `storage_read_only`, `storage_corrupt`) or `store_unreachable`.
+    Unavailable {
+        /// The reason code.
+        reason: &'static str,
+    },
     /// `/ws` without a valid WebSocket handshake (`426 upgrade_required`, with
     /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13`); the text says what is missing.
     UpgradeRequired(&'static str),
@@ -77,12 +82,15 @@ impl ApiError {
                 request_id,
             )
             .header("allow", allow),
-            Self::Unavailable => reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the store does not answer",
-                request_id,
-            ),
+            Self::Unavailable { reason } => {
+                let body = json!({"error": {
+                    "code": "unavailable",
+                    "message": "the store cannot serve requests",
+                    "request_id": request_id,
+                    "reason": reason,
+                }});
+                Reply::json_value(StatusCode::SERVICE_UNAVAILABLE, body)
+            }
             Self::UpgradeRequired(what) => reply(
                 StatusCode::UPGRADE_REQUIRED,
                 "upgrade_required",
@@ -107,6 +115,9 @@ impl ApiError {
     }
 }
 
+/// `Retry-After` of `503 storage_unavailable`.
+const STORAGE_RETRY_AFTER_SECS: &str = "10";
+
 /// `{"error": {"code", "message", "request_id"}}` with this status.
 fn reply(status: StatusCode, code: &str, message: &str, request_id: &str) -> Reply {
     let body = json!({"error": {
@@ -127,6 +138,9 @@ fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
         ChatError::Backend(b) => {
             tracing::error!(request_id, error = %b, source = ?b.source, "store failed")
         }
+        ChatError::Storage { fault, source } => {
+            tracing::error!(request_id, fault = fault.code(), error = %source, source = ?source.source, "storage fault")
+        }
         _ => {}
     }
     let mut error = json!({
@@ -141,6 +155,8 @@ fn chat_error_reply(e: &ChatError, request_id: &str) -> Reply {
     match e {
         // A full queue drains in tens of milliseconds: the soonest whole second.
         ChatError::Overloaded => reply.header("retry-after", "1"),
+        // An operator has to act (free space, remount): no point in retrying at once.
+        ChatError::Storage { .. } => reply.header("retry-after", STORAGE_RETRY_AFTER_SECS),
         ChatError::Busy(secs) => reply.header("retry-after", (*secs).max(1).to_string()),
         _ => reply,
     }
@@ -174,6 +190,35 @@ mod tests {
             .headers
             .iter()
             .any(|(k, v)| *k == "retry-after" && v == "1"));
+    }
+
+    #[test]
+    fn a_storage_fault_is_503_with_retry_after_and_no_detail() {
+        let e = ChatError::Storage {
+            fault: chat_core::StorageFault::ReadOnly,
+            source: chat_core::store::BackendError {
+                store: "sqlite",
+                source: "disk I/O error on /srv/secret.db".into(),
+            },
+        };
+        let r = ApiError::Chat(e).into_reply("rid");
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        assert_eq!(v["error"]["code"], "storage_unavailable");
+        assert!(!String::from_utf8_lossy(&r.body).contains("secret"));
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| *k == "retry-after" && v == "10"));
+        let r = ApiError::Unavailable {
+            reason: "storage_full",
+        }
+        .into_reply("rid");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        assert_eq!(
+            (r.status.as_u16(), &v["error"]["reason"]),
+            (503, &json!("storage_full"))
+        );
     }
 
     #[test]

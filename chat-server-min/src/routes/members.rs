@@ -10,10 +10,10 @@ use crate::http::{decode_json, Reply};
 /// Body of `POST /rooms/{room_id}/members`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AddMembers {
-    user_ids: Vec<UserId>,
+pub(super) struct AddMembers {
+    pub(super) user_ids: Vec<UserId>,
     #[serde(default)]
-    role: Option<RoomRole>,
+    pub(super) role: Option<RoomRole>,
 }
 
 /// `POST /rooms/{room_id}/members`: `200` with the full member list.

@@ -10,21 +10,21 @@ use crate::http::{decode_json, Reply};
 /// Body of `POST /rooms/{room_id}/messages`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SendMessage {
-    content: String,
+pub(super) struct SendMessage {
+    pub(super) content: String,
     #[serde(default)]
-    message_type: Option<MessageType>,
+    pub(super) message_type: Option<MessageType>,
     #[serde(default)]
-    mentions: Vec<UserId>,
+    pub(super) mentions: Vec<UserId>,
     #[serde(default)]
-    client_id: Option<String>,
+    pub(super) client_id: Option<String>,
 }
 
 /// Body of `PATCH /messages/{message_id}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EditMessage {
-    content: String,
+pub(super) struct EditMessage {
+    pub(super) content: String,
 }
 
 /// `GET /rooms/{room_id}/messages?limit&cursor` (newest first, older or newer pages by

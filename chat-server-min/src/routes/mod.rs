@@ -7,6 +7,8 @@
 
 pub mod audit;
 pub mod audit_export;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod members;
 pub mod messages;
 pub mod ops;

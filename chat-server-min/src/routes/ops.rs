@@ -7,16 +7,24 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::HandlerResult;
+use chat_core::ChatError;
+
 use crate::app::App;
 use crate::http::{ApiError, Reply};
 use crate::ops::openapi;
 
-/// `GET /healthz`: `200 {"status":"ok"}` when the store answers, `503` when it does not (a
-/// load balancer takes the node out; the cause goes to the log).
+/// `GET /healthz`: `200 {"status":"ok"}` when the store reads and writes, `503` with a
+/// `reason` when it does not (a load balancer takes the node out): the storage fault writes
+/// ran into (`storage_full`, `storage_read_only`, `storage_corrupt`; reads may still work) or
+/// `store_unreachable`. The detail goes to the log.
 pub async fn healthz(app: Arc<App>) -> HandlerResult {
     if let Err(e) = app.chat.health().await {
-        tracing::warn!(error = %e, "health check: the store does not answer");
-        return Err(ApiError::Unavailable);
+        tracing::warn!(error = %e, "health check failed");
+        let reason = match e {
+            ChatError::Storage { fault, .. } => fault.code(),
+            _ => "store_unreachable",
+        };
+        return Err(ApiError::Unavailable { reason });
     }
     Ok(Reply::json_value(StatusCode::OK, json!({ "status": "ok" })))
 }

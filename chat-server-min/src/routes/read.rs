@@ -11,9 +11,9 @@ use crate::http::Reply;
 /// Body of `POST /rooms/{room_id}/read` (may be empty).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MarkRead {
+pub(super) struct MarkRead {
     #[serde(default)]
-    message_id: Option<MessageId>,
+    pub(super) message_id: Option<MessageId>,
 }
 
 /// `POST /rooms/{room_id}/read` `{message_id?}`.

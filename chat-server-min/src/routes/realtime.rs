@@ -48,23 +48,39 @@ pub async fn list_notifications(c: UserCall) -> HandlerResult {
 /// Body of `POST /notifications/read`: exactly one of `ids` and `all: true`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReadNotifications {
+pub(super) struct ReadNotifications {
     #[serde(default)]
-    ids: Option<Vec<NotificationId>>,
+    pub(super) ids: Option<Vec<NotificationId>>,
     #[serde(default)]
-    all: Option<bool>,
+    pub(super) all: Option<bool>,
 }
 
 /// `POST /notifications/read` `{ids:[..]}` or `{all:true}` → `{updated}`.
 pub async fn read_notifications(c: UserCall) -> HandlerResult {
     let body: ReadNotifications = decode_json(&c.body)?;
-    let updated = match (body.ids, body.all) {
-        (Some(ids), None) => c.app.chat.read_notifications(&c.actor, Some(&ids)).await?,
-        (None, Some(true)) => c.app.chat.read_notifications(&c.actor, None).await?,
-        (None, Some(false)) => {
-            return Err(ChatError::invalid("all", "must be true (or send ids instead)").into())
-        }
-        _ => return Err(ChatError::invalid("body", "send exactly one of ids and all").into()),
-    };
+    let ids = body.which()?;
+    let updated = c
+        .app
+        .chat
+        .read_notifications(&c.actor, ids.as_deref())
+        .await?;
     Ok(Reply::json(StatusCode::OK, &json!({"updated": updated})))
+}
+
+impl ReadNotifications {
+    /// The ids to mark read, `None` for all: exactly one of `ids` and `all: true`.
+    pub(super) fn which(self) -> Result<Option<Vec<NotificationId>>, ChatError> {
+        match (self.ids, self.all) {
+            (Some(ids), None) => Ok(Some(ids)),
+            (None, Some(true)) => Ok(None),
+            (None, Some(false)) => Err(ChatError::invalid(
+                "all",
+                "must be true (or send ids instead)",
+            )),
+            _ => Err(ChatError::invalid(
+                "body",
+                "send exactly one of ids and all",
+            )),
+        }
+    }
 }

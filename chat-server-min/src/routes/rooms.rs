@@ -10,20 +10,20 @@ use crate::http::{decode_json, Reply};
 /// Body of `POST /rooms`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateRoom {
+pub(super) struct CreateRoom {
     #[serde(rename = "type")]
-    kind: RoomType,
+    pub(super) kind: RoomType,
     #[serde(default)]
-    name: Option<String>,
+    pub(super) name: Option<String>,
     #[serde(default)]
-    member_ids: Vec<UserId>,
+    pub(super) member_ids: Vec<UserId>,
 }
 
 /// Body of `PATCH /rooms/{room_id}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RenameRoom {
-    name: String,
+pub(super) struct RenameRoom {
+    pub(super) name: String,
 }
 
 /// `GET /rooms?scope&limit&cursor`: the caller's rooms (`scope=member`, the default), or every

@@ -10,11 +10,11 @@ use crate::http::{decode_json, Reply};
 /// Body of `PUT /users/{user_id}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ProvisionUser {
+pub(super) struct ProvisionUser {
     #[serde(default)]
-    name: Option<String>,
-    role: AccountRole,
-    active: bool,
+    pub(super) name: Option<String>,
+    pub(super) role: AccountRole,
+    pub(super) active: bool,
 }
 
 /// Body of `PUT /entitlements`: the whole value. Every field is required and `null` is "no
@@ -22,12 +22,12 @@ struct ProvisionUser {
 /// `{"chat_enabled": true}` to re-enable an account would silently lift its limits.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SetEntitlements {
-    chat_enabled: bool,
+pub(super) struct SetEntitlements {
+    pub(super) chat_enabled: bool,
     #[serde(deserialize_with = "present")]
-    max_rooms: Option<u32>,
+    pub(super) max_rooms: Option<u32>,
     #[serde(deserialize_with = "present")]
-    max_members_per_room: Option<u32>,
+    pub(super) max_members_per_room: Option<u32>,
 }
 
 /// A field that must be present, `null` allowed. (serde reads a missing `Option` field as

@@ -107,8 +107,10 @@ export class ChatHistory extends HTMLElement {
     const wasAtBottom = this.#atBottom();
     const anchor = reason === "open" ? null : this.#measureAnchor();
 
-    // Trim what the reader cannot see before drawing: at the bottom, the oldest go.
-    if (reason === "live" && wasAtBottom && timeline.atLatest) timeline.trim("older");
+    // Keep the window bounded as live messages come: at the bottom the oldest go; a reader
+    // further up keeps their place and the newest go instead (they add up in the
+    // "N novas mensagens" button and load again on the way down).
+    if (reason === "live") timeline.trim(wasAtBottom && timeline.atLatest ? "older" : "newer");
 
     const rows = buildRows(timeline.items(), { timeZone: store.timeZone, unreadAfterSeq: store.unreadLine, selfId: store.selfId });
     /** @type {HTMLElement[]} */

@@ -73,6 +73,10 @@ export class ChatStore extends EventTarget {
   /** @type {Map<string, number>} */
   #markedSeq = new Map();
   #typingThrottle = createTypingThrottle();
+  /** Counts presence.changed events; and when each user's last one came. */
+  #presenceClock = 0;
+  /** @type {Map<number, number>} */
+  #presenceSeen = new Map();
   /** @type {ReturnType<typeof setTimeout> | null} */
   #typingTimer = null;
   #openGeneration = 0;
@@ -206,8 +210,10 @@ export class ChatStore extends EventTarget {
   }
 
   async #loadPresence() {
+    const asked = this.#presenceClock;
     const page = await this.#call(() => this.client.presence());
-    for (const p of page.items) this.presence.set(p.user_id, p.status);
+    // A presence.changed that came while the list was on its way is newer than the list.
+    for (const p of page.items) if ((this.#presenceSeen.get(p.user_id) ?? -1) < asked) this.presence.set(p.user_id, p.status);
     this.#emit("presence");
   }
 
@@ -666,6 +672,8 @@ export class ChatStore extends EventTarget {
         break;
       case "presence.changed":
         if (typeof data?.user_id === "number") {
+          this.#presenceSeen.set(data.user_id, this.#presenceClock);
+          this.#presenceClock += 1;
           this.presence.set(data.user_id, data.status);
           this.#emit("presence");
         }

@@ -118,11 +118,13 @@ export async function until(fn, ms = 5000, what = "condition") {
  */
 export async function seed(server, user, roomId, count, text) {
   const token = await server.token(user);
+  // Each call its own client_ids: a repeated one is the same message (the server stores it once).
+  const batch = Math.random().toString(36).slice(2, 10);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const answer = await server.api(token, "POST", `/rooms/${roomId}/messages`, { content: text(i), client_id: `seed-${i}` });
+      const answer = await server.api(token, "POST", `/rooms/${roomId}/messages`, { content: text(i), client_id: `seed-${batch}-${i}` });
       if (answer.status !== 201 && answer.status !== 200) throw new Error(`seed ${i}: ${answer.status}`);
     }
   };

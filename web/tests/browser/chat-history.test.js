@@ -169,3 +169,54 @@ test("day separators and times in the host's time zone", async () => {
     await server.stop();
   }
 });
+
+test("live messages keep the DOM bounded, at the bottom and scrolled up", async () => {
+  const server = await startServer({ env: FAST_ENV });
+  const browser = await launchBrowser();
+  try {
+    const dm = (await call(server, ALICE, "GET", "/rooms")).items.find((/** @type {any} */ r) => r.type === "dm").id;
+    const { page, frame } = await openInstance(browser, server, { ...BOB, locale: "pt-BR", timeZone: "America/Sao_Paulo" });
+    await frame.waitForSelector("chat-room-list button[data-room-id]");
+    await openRoom(frame, "Alice Agent");
+    await frame.evaluate(() => {
+      const s = /** @type {HTMLElement} */ (document.querySelector("chat-history .history-scroller"));
+      s.scrollTop = s.scrollHeight;
+    });
+    /** @param {number} seq */
+    const lastSeqShown = (seq) => frame.waitForFunction((n) => Boolean(document.querySelector(`chat-history article[data-seq="${n}"]`)), seq, { timeout: 20_000 });
+
+    // At the bottom: 1,000 arrive; the newest is shown, the oldest went.
+    await seed(server, ALICE, dm, 1000, (i) => `ao vivo ${i}`);
+    const lastSeq = () => call(server, ALICE, "GET", `/rooms/${dm}/messages?limit=1`).then((p) => p.items[0].seq);
+    await lastSeqShown(await lastSeq());
+    const atBottom = await window_(frame);
+    assert.ok(atBottom.count <= 300, `${atBottom.count} articles at the bottom`);
+    assert.equal(atBottom.max, await lastSeq());
+
+    // Scrolled up: 500 more; the reader's place holds, the DOM stays bounded, the button counts.
+    const anchor = await frame.evaluate(() => {
+      const s = /** @type {HTMLElement} */ (document.querySelector("chat-history .history-scroller"));
+      s.scrollTop = Math.floor(s.scrollHeight / 2);
+      const top = s.getBoundingClientRect().top;
+      for (const a of s.querySelectorAll("article[data-seq]")) {
+        const r = a.getBoundingClientRect();
+        if (r.bottom > top) return { seq: Number(a.getAttribute("data-seq")), top: r.top };
+      }
+      return null;
+    });
+    assert.ok(anchor);
+    await seed(server, ALICE, dm, 500, (i) => `mais ${i}`);
+    await frame.waitForSelector('chat-history .new-messages:has-text("500 novas mensagens")', { timeout: 20_000 });
+    const up = await window_(frame);
+    assert.ok(up.count <= 300, `${up.count} articles scrolled up`);
+    const now = await topOf(frame, anchor.seq);
+    assert.ok(now !== null && Math.abs(now - anchor.top) <= 2, "the reader's place held");
+    await screenshot(page, "history-live-scrolled-up");
+    await frame.click("chat-history .new-messages");
+    await lastSeqShown(await lastSeq());
+    assert.ok((await window_(frame)).count <= 300);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});

@@ -220,3 +220,21 @@ test("a notification for the host names the sender and carries the message text"
   assert.deepEqual(notes, [{ kind: "mention", room_id: ROOM, message_id: m.id, title: "Bob mencionou você em General", body: "@Alice olha" }]);
   assert.equal(store.notifications.length, 1);
 });
+
+test("a presence.changed that races the presence list wins over it", async () => {
+  /** @type {(v: any) => void} */
+  let answer = () => {};
+  const { client } = fakeClient({
+    presence: () => new Promise((resolve) => {
+      answer = resolve;
+    }),
+  });
+  const store = new ChatStore({ client, live: /** @type {any} */ (fakeLive()), selfId: 3, accountRole: "agent", selfName: "Alice", i18n: createI18n({ locale: "pt-BR" }), timeZone: "UTC" });
+  const starting = store.start(ROOM);
+  await flush();
+  store.handleEvent({ type: "presence.changed", account_id: 1, room_id: null, ts: "2026-01-01T00:00:00.000Z", data: { user_id: 4, status: "online", last_seen_at: "2026-01-01T00:00:00.000Z" } });
+  answer({ items: [{ user_id: 4, status: "offline", last_seen_at: "2025-12-31T00:00:00.000Z" }, { user_id: 5, status: "away", last_seen_at: "2025-12-31T00:00:00.000Z" }], next_cursor: null });
+  await starting;
+  assert.equal(store.presence.get(4), "online", "the live event is newer than the list");
+  assert.equal(store.presence.get(5), "away", "the list fills in the others");
+});

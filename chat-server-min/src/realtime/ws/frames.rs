@@ -15,7 +15,7 @@ pub const MAX_FRAMES_PER_SEC: u32 = 20;
 /// A client frame.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum ClientFrame {
+pub(super) enum ClientFrame {
     /// The user is typing in a room.
     Typing { room_id: RoomId },
     /// The user sets their presence.
@@ -27,7 +27,7 @@ enum ClientFrame {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum PresenceStatus {
+pub(super) enum PresenceStatus {
     Online,
     Away,
 }
@@ -69,12 +69,9 @@ pub(super) async fn handle_text(
             "more than 20 frames per second; frame ignored",
         ));
     }
-    let frame: ClientFrame = match serde_json::from_str(text) {
+    let frame = match parse(text) {
         Ok(f) => f,
-        Err(e) => {
-            let message = format!("invalid frame: {}", without_position(&e));
-            return Some(error_frame("validation_failed", &message));
-        }
+        Err(refusal) => return Some(refusal),
     };
     session.presence.touch();
     match frame {
@@ -87,6 +84,14 @@ pub(super) async fn handle_text(
         }
         ClientFrame::Typing { room_id } => typing(&session.app.chat, &session.actor, room_id).await,
     }
+}
+
+/// A client text frame, or the error frame that refuses it.
+pub(super) fn parse(text: &str) -> Result<ClientFrame, String> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = format!("invalid frame: {}", without_position(&e));
+        error_frame("validation_failed", &message)
+    })
 }
 
 async fn typing(chat: &chat_core::Chat, actor: &Actor, room: RoomId) -> Option<String> {

@@ -9,6 +9,8 @@
 //! handshake check and the client frames are in their own files.
 
 mod frames;
+#[doc(hidden)]
+pub mod fuzz;
 mod handshake;
 
 pub use frames::MAX_FRAMES_PER_SEC;
@@ -218,9 +220,7 @@ async fn run(session: Session, sub: Subscription, mut socket: Socket) {
                 last_heard = Instant::now();
                 let reply = match frame {
                     None => break End::Client,
-                    Some(Err(WsError::Capacity(_))) => break End::TooBig,
-                    Some(Err(WsError::Protocol(_) | WsError::Utf8(_))) => break End::ProtocolError,
-                    Some(Err(_)) => break End::Client,
+                    Some(Err(e)) => break read_error(&e),
                     Some(Ok(Message::Text(text))) => {
                         handle_text(&session, &mut budget, text.as_str()).await
                     }
@@ -284,6 +284,16 @@ async fn run(session: Session, sub: Subscription, mut socket: Socket) {
     }
     // Dropping the session ends the presence connection and frees the slot.
     drop(session);
+}
+
+/// Why a connection ends when reading the client's next frame fails: over the size limit
+/// (1009), not WebSocket or not UTF-8 (1002), anything else is the client going away.
+fn read_error(e: &WsError) -> End {
+    match e {
+        WsError::Capacity(_) => End::TooBig,
+        WsError::Protocol(_) | WsError::Utf8(_) => End::ProtocolError,
+        _ => End::Client,
+    }
 }
 
 /// Half-closes `io` (FIN after the close frame already written) and reads and discards what
