@@ -450,6 +450,11 @@ impl ChatStore for PgStore {
         Ok(committed)
     }
 
+    /// The database answers (`SELECT 1` on a pooled connection): what `/healthz` reflects.
+    async fn health(&self) -> Result<()> {
+        self.ping().await
+    }
+
     async fn list_directory(
         &self,
         scope: &DirectoryScope,

@@ -91,8 +91,8 @@ impl TestDb {
 
 /// The migrated database every test database is copied from (copying is cheaper than
 /// migrating each), named after a hash of the migrations so an edited migration gets a new
-/// one. Built under a temporary name and renamed when complete, so a concurrent test process
-/// never copies a half-migrated template. Also creates the application role.
+/// one (and the older ones dropped). Built under a temporary name and renamed when complete,
+/// so a concurrent test process never copies a half-migrated template. Also creates the application role.
 pub fn template() -> &'static str {
     static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TEMPLATE.get_or_init(|| {
@@ -145,7 +145,23 @@ pub fn template() -> &'static str {
                     .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
                     .await
                 {
-                    Ok(()) => return,
+                    Ok(()) => {
+                        // Templates of older migrations are of no more use (one being copied
+                        // right now refuses to go: it is left for a later run).
+                        let stale = admin
+                            .query(
+                                "SELECT datname FROM pg_database \
+                                 WHERE datname LIKE 'chat\\_tmpl\\_%' AND datname <> $1",
+                                &[&name],
+                            )
+                            .await
+                            .unwrap();
+                        for row in stale {
+                            let old: String = row.get(0);
+                            let _ = admin.batch_execute(&format!("DROP DATABASE {old}")).await;
+                        }
+                        return;
+                    }
                     Err(e)
                         if e.code()
                             == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) =>
