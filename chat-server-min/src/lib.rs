@@ -37,10 +37,13 @@
 //! The library takes a plain [`Config`]; the command line (clap) belongs to the binary, behind
 //! the default `cli` feature: depend with `default-features = false` to leave it out.
 //!
+//! It also serves the browser side from `web/` ([`web`]: the chat `/embed`, the admin console
+//! `/embed/admin`, the host helper `/embed.js`, content-hashed assets; `/dev` in dev mode).
+//!
 //! Modules depend one way: [`server`] (accept loop, pipeline, [`ChatService`]) → [`routes`]
 //! (the table and every handler) → [`realtime`] (transports) → [`app`] (shared state,
-//! admission), [`auth`], [`http`], [`ratelimit`], [`config`], [`ops`]. A test
-//! (`tests/module_graph`) fails on any cycle.
+//! admission), [`web`] (the browser side's files and page policy), [`auth`], [`http`],
+//! [`ratelimit`], [`config`], [`ops`]. A test (`tools/module-graph`) fails on any cycle.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
